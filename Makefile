@@ -1,0 +1,40 @@
+# The two commands: `make demo` and `make test`. Everything else is CMake.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc)
+DEMO_DIR   ?= demo
+
+.PHONY: deps build demo test test-unit test-integration asan-test bench clean
+
+deps:
+	bash packaging/install-deps.sh
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja
+
+build: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	bash packaging/demo.sh $(BUILD) $(DEMO_DIR)
+
+test: build
+	$(MAKE) --no-print-directory test-unit test-integration BUILD=$(BUILD)
+
+test-unit:
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+test-integration:
+	PLEXUS_BUILD_DIR=$(abspath $(BUILD)) python3 -m pytest -q tests/integration
+
+# The same suites on an AddressSanitizer/UBSan build (CI runs it after `make test`).
+asan-test: deps
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DPLEXUS_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	$(MAKE) --no-print-directory test-unit test-integration BUILD=$(ASAN_BUILD)
+
+bench: build
+	PLEXUS_BUILD_DIR=$(abspath $(BUILD)) python3 tests/bench/smtp_submission.py
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

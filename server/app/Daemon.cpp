@@ -1,0 +1,130 @@
+#include "app/Daemon.h"
+
+#include "accounts/Authenticator.h"
+#include "http/HttpApi.h"
+#include "net/Listener.h"
+#include "store/CommitQueue.h"
+#include "store/ConnectionPool.h"
+#include "store/MailboxStore.h"
+#include "store/Schema.h"
+#include "trust/Whitelist.h"
+
+#include <Poco/Logger.h>
+
+#include <atomic>
+#include <csignal>
+#include <functional>
+#include <memory>
+#include <mutex>
+
+namespace plexus::app {
+
+namespace {
+
+// The current whitelist, swapped whole on reload; sessions keep the copy they took.
+class WhitelistSource {
+public:
+    explicit WhitelistSource(std::string path) : path_(std::move(path)) { reload(); }
+    void reload()
+    {
+        auto fresh = std::make_shared<const trust::Whitelist>(trust::Whitelist::loadFile(path_));
+        std::lock_guard lock(mutex_);
+        current_ = std::move(fresh);
+    }
+    std::shared_ptr<const trust::Whitelist> current() const
+    {
+        std::lock_guard lock(mutex_);
+        return current_;
+    }
+
+private:
+    std::string path_;
+    mutable std::mutex mutex_;
+    std::shared_ptr<const trust::Whitelist> current_;
+};
+
+sigset_t controlSignals()
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    return set;
+}
+
+}  // namespace
+
+int runDaemon(const Settings& settings)
+{
+    auto& log = Poco::Logger::get("plexusd");
+    // Signals are taken by sigwait below; every thread started from here inherits the mask.
+    const sigset_t signals = controlSignals();
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    std::signal(SIGPIPE, SIG_IGN);
+
+    {
+        store::Database db(settings.databasePath);
+        store::migrateSchema(db);
+    }
+    store::MailboxStore mailboxes(settings.blobDir, store::AtRestKey::loadFile(settings.atRestKeyPath));
+    {
+        store::Database db(settings.databasePath);
+        if (const auto removed = mailboxes.removeOrphanBlobs(db))
+            log.warning("removed %z unfinished message file(s) left by an interrupted run", removed);
+    }
+    store::CommitQueue commits(settings.databasePath);
+    store::ConnectionPool reads(settings.databasePath);
+    accounts::Authenticator authenticator(reads, settings.auth);
+    net::TlsContexts tls(settings.tls);
+    WhitelistSource whitelist(settings.whitelistPath);
+    log.information("trust-space whitelist: %z domains from %s", whitelist.current()->domainCount(),
+                    settings.whitelistPath);
+
+    smtp::SmtpServices services{mailboxes, commits, reads, authenticator, tls, [&whitelist] { return whitelist.current(); }};
+
+    std::atomic<bool> stopping{false};
+    const std::function<bool()> isStopping = [&stopping] { return stopping.load(); };
+    std::vector<std::unique_ptr<net::Listener>> listeners;
+    auto addSmtp = [&](const std::string& name, unsigned short port, smtp::SmtpService service) {
+        listeners.push_back(std::make_unique<net::Listener>(
+            net::ListenerOptions{name, settings.ports.address, port, settings.maxSessions},
+            [&, service](Poco::Net::StreamSocket& socket) {
+                smtp::runSmtpSession(socket, service, settings.smtp, services, isStopping);
+            }));
+    };
+    addSmtp("mx", settings.ports.mx, smtp::SmtpService::Mx);
+    addSmtp("submission", settings.ports.submission, smtp::SmtpService::Submission);
+    addSmtp("submissions", settings.ports.submissions, smtp::SmtpService::Submissions);
+    http::HttpApi api(settings.ports.address, settings.ports.http, tls, reads);
+
+    for (auto& listener : listeners) {
+        listener->start();
+        log.information("%s listening on %s:%hu", listener->name(), settings.ports.address, listener->port());
+    }
+    api.start();
+    log.information("http listening on %s:%hu", settings.ports.address, api.port());
+    log.information("plexusd ready for %s as %s", settings.primaryDomain, settings.hostname);
+
+    for (;;) {
+        int signal = 0;
+        sigwait(&signals, &signal);
+        if (signal != SIGHUP) break;
+        log.information("SIGHUP: reloading certificates and the whitelist");
+        try {
+            tls.reload();
+            whitelist.reload();
+            log.information("reloaded; whitelist has %z domains", whitelist.current()->domainCount());
+        } catch (const std::exception& e) {
+            log.error("reload failed, keeping the previous certificates and whitelist: %s", std::string(e.what()));
+        }
+    }
+    log.information("stopping: finishing sessions");
+    stopping = true;
+    api.stop();
+    for (auto& listener : listeners) listener->stop();
+    log.information("stopped");
+    return 0;
+}
+
+}  // namespace plexus::app

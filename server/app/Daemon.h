@@ -1,0 +1,13 @@
+// plexusd: builds the services from the settings, runs the listeners, and
+// handles signals (SIGTERM/SIGINT: stop cleanly; SIGHUP: reload certificates
+// and the trust-space whitelist).
+#pragma once
+
+#include "app/Settings.h"
+
+namespace plexus::app {
+
+// Runs until SIGTERM or SIGINT; returns the process exit code.
+int runDaemon(const Settings& settings);
+
+}  // namespace plexus::app

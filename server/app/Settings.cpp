@@ -1,0 +1,108 @@
+#include "app/Settings.h"
+
+#include <Poco/AutoPtr.h>
+#include <Poco/Exception.h>
+#include <Poco/String.h>
+#include <Poco/StringTokenizer.h>
+#include <Poco/Util/IniFileConfiguration.h>
+
+#include <filesystem>
+
+namespace plexus::app {
+
+namespace {
+
+using Config = Poco::Util::AbstractConfiguration;
+
+unsigned short port(const Config& config, const std::string& key, unsigned short fallback)
+{
+    const int value = config.getInt(key, fallback);
+    if (value < 0 || value > 65535) throw ConfigError(key + " must be a port number, not " + std::to_string(value));
+    return static_cast<unsigned short>(value);
+}
+
+std::string required(const Config& config, const std::string& key)
+{
+    const std::string value = Poco::trim(config.getString(key, ""));
+    if (value.empty()) throw ConfigError("missing setting " + key);
+    return value;
+}
+
+template <typename T>
+T positive(const Config& config, const std::string& key, T fallback)
+{
+    const auto value = static_cast<T>(config.getInt64(key, static_cast<Poco::Int64>(fallback)));
+    if (value <= 0) throw ConfigError(key + " must be positive");
+    return value;
+}
+
+}  // namespace
+
+Settings loadSettings(const std::string& path)
+{
+    if (!std::filesystem::exists(path)) throw ConfigError("configuration file " + path + " does not exist");
+    Poco::AutoPtr<Poco::Util::IniFileConfiguration> config;
+    try {
+        config = new Poco::Util::IniFileConfiguration(path);
+    } catch (const Poco::Exception& e) {
+        throw ConfigError("cannot read " + path + ": " + e.displayText());
+    }
+    try {
+        Settings s;
+        s.configPath = path;
+        s.dataDir = required(*config, "server.data_dir");
+        s.hostname = required(*config, "server.hostname");
+        Poco::StringTokenizer domains(required(*config, "server.domains"), ", ",
+                                      Poco::StringTokenizer::TOK_IGNORE_EMPTY | Poco::StringTokenizer::TOK_TRIM);
+        for (const auto& domain : domains) s.smtp.localDomains.insert(Poco::toLower(domain));
+        s.primaryDomain = Poco::toLower(domains[0]);
+        s.smtp.hostname = s.hostname;
+
+        s.ports.address = config->getString("listen.address", s.ports.address);
+        s.ports.mx = port(*config, "listen.mx", s.ports.mx);
+        s.ports.submission = port(*config, "listen.submission", s.ports.submission);
+        s.ports.submissions = port(*config, "listen.submissions", s.ports.submissions);
+        s.ports.imap = port(*config, "listen.imap", s.ports.imap);
+        s.ports.imaps = port(*config, "listen.imaps", s.ports.imaps);
+        s.ports.http = port(*config, "listen.http", s.ports.http);
+
+        s.tls.certificate = required(*config, "tls.certificate");
+        s.tls.privateKey = required(*config, "tls.key");
+        s.tls.trustAnchors = required(*config, "tls.trust_anchors");
+        s.tls.crl = config->getString("tls.crl", "");
+        s.whitelistPath = required(*config, "trust.whitelist");
+
+        s.databasePath = required(*config, "store.database");
+        s.blobDir = required(*config, "store.blobs");
+        s.atRestKeyPath = required(*config, "store.key");
+        s.defaultQuotaBytes = positive<std::int64_t>(*config, "store.default_quota_mb", 1024) << 20;
+
+        auto& limits = s.smtp.limits;
+        limits.messageSize = positive<std::uint64_t>(*config, "limits.message_size", limits.messageSize);
+        limits.headerSize = positive<std::uint64_t>(*config, "limits.header_size", limits.headerSize);
+        limits.recipients = positive<unsigned>(*config, "limits.recipients", limits.recipients);
+        limits.dataLine = positive<std::size_t>(*config, "limits.line_length", limits.dataLine);
+        limits.idleTimeout = std::chrono::seconds(positive<int>(*config, "limits.idle_timeout", 300));
+        limits.sessionTime = std::chrono::seconds(positive<int>(*config, "limits.session_time", 1800));
+        s.maxSessions = positive<int>(*config, "limits.max_sessions", s.maxSessions);
+
+        s.auth.passwordsAllowed = config->getBool("auth.passwords", true);
+        const std::string issuer = config->getString("auth.token_issuer", "");
+        if (!issuer.empty()) {
+            accounts::TokenPolicy token;
+            token.issuer = issuer;
+            token.audience = config->getString("auth.token_audience", "");
+            token.publicKeyPemPath = required(*config, "auth.token_public_key");
+            s.auth.token = token;
+        }
+        s.auth.throttle.maxFailuresPerIp = positive<unsigned>(*config, "auth.throttle_ip_failures", 20);
+        s.auth.throttle.maxFailuresPerAccount = positive<unsigned>(*config, "auth.throttle_account_failures", 10);
+        s.auth.throttle.window = std::chrono::seconds(positive<int>(*config, "auth.throttle_window", 300));
+        s.auth.throttle.lockout = s.auth.throttle.window;
+        return s;
+    } catch (const Poco::SyntaxException& e) {
+        throw ConfigError("in " + path + ": " + e.displayText());
+    }
+}
+
+}  // namespace plexus::app

@@ -1,0 +1,42 @@
+// The configuration of a Plexus instance (DIR/plexus.conf, INI syntax), read
+// once into plain structs that the modules take their own parts from.
+#pragma once
+
+#include "accounts/Authenticator.h"
+#include "net/TlsContext.h"
+#include "smtp/SmtpServer.h"
+
+#include <cstdint>
+#include <string>
+
+namespace plexus::app {
+
+struct Ports {
+    std::string address = "0.0.0.0";
+    unsigned short mx = 25, submission = 587, submissions = 465, imap = 143, imaps = 993, http = 80;
+};
+
+struct Settings {
+    std::string configPath;
+    std::string dataDir;
+    std::string hostname;
+    std::string primaryDomain;
+    Ports ports;
+    net::TlsFiles tls;
+    std::string whitelistPath;
+    std::string databasePath;
+    std::string blobDir;
+    std::string atRestKeyPath;
+    std::int64_t defaultQuotaBytes = 1ll << 30;
+    int maxSessions = 500;
+    smtp::SmtpSettings smtp;
+    accounts::AuthPolicy auth;
+};
+
+class ConfigError : public std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+Settings loadSettings(const std::string& path);
+
+}  // namespace plexus::app

@@ -1,0 +1,52 @@
+// plexusctl --config FILE <command>: operator commands for a Plexus instance.
+#include "cli/Commands.h"
+
+#include <iostream>
+
+namespace {
+
+constexpr const char* usage = R"(usage: plexusctl [--config FILE] <command>
+  init --dir DIR --domain DOMAIN [--listen ADDR] [--port-offset N]
+  mailbox add ADDRESS --type PER|ORG|APP|CAB [--rpps ID | --finess ID] [--quota-mb N] [--password-stdin]
+  mailbox list
+  mailbox show ADDRESS
+  mailbox remove ADDRESS
+  message cat ADDRESS UID [--folder NAME]
+  delegate add ORG_ADDRESS PERSON_ADDRESS
+  passwd ADDRESS --password-stdin
+  cert issue NAME --out DIR
+The configuration file defaults to $PLEXUS_CONFIG, then ./plexus.conf.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    using namespace plexus;
+    try {
+        const auto args = cli::Arguments::parse(argc, argv, {"password-stdin", "help", "force"});
+        if (args.flag("help") || args.words.empty()) {
+            std::cout << usage;
+            return args.words.empty() && !args.flag("help") ? 2 : 0;
+        }
+        const std::string command = args.words[0];
+        if (command == "init") return cli::runInit(args);
+
+        std::string configPath = "plexus.conf";
+        if (const char* env = std::getenv("PLEXUS_CONFIG")) configPath = env;
+        if (auto option = args.option("config")) configPath = *option;
+        const auto settings = app::loadSettings(configPath);
+        if (command == "mailbox") return cli::runMailboxCommand(settings, args);
+        if (command == "message") return cli::runMessageCommand(settings, args);
+        if (command == "delegate") return cli::runDelegateCommand(settings, args);
+        if (command == "passwd") return cli::runPasswd(settings, args);
+        if (command == "cert") return cli::runCertCommand(settings, args);
+        throw cli::UsageError("unknown command " + command);
+    } catch (const cli::UsageError& e) {
+        std::cerr << "plexusctl: " << e.what() << " (try --help)\n";
+        return 2;
+    } catch (const std::exception& e) {
+        std::cerr << "plexusctl: " << e.what() << '\n';
+        return 1;
+    }
+}

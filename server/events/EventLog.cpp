@@ -1,0 +1,34 @@
+#include "events/EventLog.h"
+
+#include <chrono>
+
+namespace plexus::events {
+
+void EventLog::append(store::Database& db, const Event& event)
+{
+    const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count();
+    db.prepare("INSERT INTO events (time, type, actor, client, object, outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        .bind(1, static_cast<std::int64_t>(now))
+        .bind(2, event.type)
+        .bind(3, event.actor)
+        .bind(4, event.client)
+        .bind(5, event.object)
+        .bind(6, event.outcome)
+        .bind(7, event.detailJson)
+        .run();
+}
+
+std::vector<StoredEvent> EventLog::after(store::Database& db, std::int64_t lastSeenId, int limit)
+{
+    auto stmt = db.prepare(
+        "SELECT id, time, type, actor, client, object, outcome, detail FROM events WHERE id > ? ORDER BY id LIMIT ?");
+    stmt.bind(1, lastSeenId).bind(2, limit);
+    std::vector<StoredEvent> result;
+    while (stmt.step())
+        result.push_back({stmt.int64(0), stmt.int64(1),
+                          Event{stmt.text(2), stmt.text(3), stmt.text(4), stmt.text(5), stmt.text(6), stmt.text(7)}});
+    return result;
+}
+
+}  // namespace plexus::events

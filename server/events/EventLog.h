@@ -1,0 +1,36 @@
+// The durable event log: audit and mail events, appended inside store
+// transactions, read in order by the consumers (audit, plugins).
+#pragma once
+
+#include "store/Sqlite.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace plexus::events {
+
+// What happened, to what, by whom, from where. Types are dotted names from a
+// fixed vocabulary (auth.login, message.received, message.queued, mailbox.created...).
+struct Event {
+    std::string type;
+    std::string actor;    // account address or national id; never a secret
+    std::string client;   // client IP address
+    std::string object;   // mailbox, message id, ...
+    std::string outcome;  // "success" or a failure reason
+    std::string detailJson = "{}";
+};
+
+struct StoredEvent {
+    std::int64_t id;
+    std::int64_t timeMicros;
+    Event event;
+};
+
+class EventLog {
+public:
+    static void append(store::Database& db, const Event& event);
+    static std::vector<StoredEvent> after(store::Database& db, std::int64_t lastSeenId, int limit);
+};
+
+}  // namespace plexus::events

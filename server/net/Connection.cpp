@@ -1,0 +1,93 @@
+#include "net/Connection.h"
+
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/SecureStreamSocket.h>
+
+namespace plexus::net {
+
+namespace {
+constexpr std::size_t readChunk = 16 * 1024;
+}
+
+Connection::Connection(const Poco::Net::StreamSocket& socket, Poco::Timespan idleTimeout)
+    : socket_(socket), peer_(socket.peerAddress().host().toString())
+{
+    socket_.setReceiveTimeout(idleTimeout);
+    socket_.setSendTimeout(idleTimeout);
+    socket_.setNoDelay(true);
+}
+
+bool Connection::fill()
+{
+    flush();  // the peer may be waiting for our answers before it sends more
+    if (start_ == in_.size()) {
+        in_.clear();
+        start_ = 0;
+    }
+    const std::size_t used = in_.size();
+    in_.resize(used + readChunk);
+    const int n = socket_.receiveBytes(in_.data() + used, static_cast<int>(readChunk));
+    in_.resize(used + static_cast<std::size_t>(n > 0 ? n : 0));
+    return n > 0;
+}
+
+std::optional<Line> Connection::readLine(std::size_t maxLength)
+{
+    Line line;
+    for (;;) {
+        const auto newline = in_.find('\n', start_);
+        const std::size_t end = newline == std::string::npos ? in_.size() : newline;
+        // Keep at most maxLength bytes (+1 for a CR before the LF); drop the rest of an overlong line.
+        const std::size_t room = maxLength + 1 - std::min(line.text.size(), maxLength + 1);
+        line.text.append(in_, start_, std::min(end - start_, room));
+        if (end - start_ > room) line.tooLong = true;
+        if (newline != std::string::npos) {
+            start_ = newline + 1;
+            break;
+        }
+        start_ = in_.size();
+        if (!fill()) return std::nullopt;
+    }
+    if (!line.text.empty() && line.text.back() == '\r' && !line.tooLong)
+        line.text.pop_back();
+    else if (!line.tooLong)
+        line.bareLf = true;
+    if (line.text.size() > maxLength) {
+        line.text.resize(maxLength);
+        line.tooLong = true;
+    }
+    return line;
+}
+
+void Connection::flush()
+{
+    std::size_t sent = 0;
+    while (sent < out_.size()) {
+        const int n = socket_.sendBytes(out_.data() + sent, static_cast<int>(out_.size() - sent));
+        if (n <= 0) throw Poco::Net::ConnectionResetException("peer closed while we were writing");
+        sent += static_cast<std::size_t>(n);
+    }
+    out_.clear();
+}
+
+void Connection::startTls(Poco::Net::Context::Ptr context)
+{
+    flush();
+    discardedAfterStartTls_ = hasBufferedInput();
+    in_.clear();
+    start_ = 0;
+    Poco::Net::SecureStreamSocket secure = Poco::Net::SecureStreamSocket::attach(socket_, context);
+    secure.completeHandshake();
+    socket_ = secure;
+    tls_ = true;
+}
+
+std::optional<Poco::Net::X509Certificate> Connection::peerCertificate() const
+{
+    if (!tls_) return std::nullopt;
+    Poco::Net::SecureStreamSocket secure(socket_);
+    if (!secure.havePeerCertificate()) return std::nullopt;
+    return secure.peerCertificate();
+}
+
+}  // namespace plexus::net

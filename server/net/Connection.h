@@ -1,0 +1,75 @@
+// One client connection: buffered, bounded line reading for line-based
+// protocols (SMTP, IMAP), exact-length reads for chunks and literals, buffered
+// writes flushed before the connection waits for input (RFC 2920 pipelining),
+// and the switch to TLS (STARTTLS, or at once on implicit-TLS ports).
+#pragma once
+
+#include <Poco/Net/Context.h>
+#include <Poco/Net/StreamSocket.h>
+#include <Poco/Net/X509Certificate.h>
+#include <Poco/Timespan.h>
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace plexus::net {
+
+struct Line {
+    std::string text;       // without the line ending; cut at the limit when tooLong
+    bool bareLf = false;    // ended with LF alone (RFC 5321 2.3.8 forbids it)
+    bool tooLong = false;   // longer than the limit: the rest was read and dropped
+};
+
+class Connection {
+public:
+    Connection(const Poco::Net::StreamSocket& socket, Poco::Timespan idleTimeout);
+
+    // Next line, or nullopt when the peer closed the connection.
+    // Throws Poco::TimeoutException when the peer stays silent too long.
+    std::optional<Line> readLine(std::size_t maxLength);
+    // Reads exactly `size` bytes (BDAT chunks, IMAP literals) into `sink` in pieces;
+    // false if the peer closed first.
+    template <typename Sink>
+    bool readExact(std::size_t size, Sink&& sink);
+
+    void write(std::string_view data) { out_.append(data); }
+    void flush();
+
+    // Server side of the TLS handshake. Input already buffered is discarded
+    // (RFC 3207 4.2: nothing sent before TLS may be acted on after it).
+    void startTls(Poco::Net::Context::Ptr context);
+    bool isTls() const { return tls_; }
+    bool hadPlaintextAfterStartTls() const { return discardedAfterStartTls_; }
+    std::optional<Poco::Net::X509Certificate> peerCertificate() const;
+    std::string peerAddress() const { return peer_; }
+    bool hasBufferedInput() const { return start_ < in_.size(); }
+
+private:
+    // Fills the input buffer; false at end of stream.
+    bool fill();
+
+    Poco::Net::StreamSocket socket_;
+    std::string peer_;
+    std::string in_;
+    std::size_t start_ = 0;
+    std::string out_;
+    bool tls_ = false;
+    bool discardedAfterStartTls_ = false;
+};
+
+template <typename Sink>
+bool Connection::readExact(std::size_t size, Sink&& sink)
+{
+    while (size > 0) {
+        if (!hasBufferedInput() && !fill()) return false;
+        const std::size_t n = std::min(size, in_.size() - start_);
+        sink(std::string_view(in_).substr(start_, n));
+        start_ += n;
+        size -= n;
+    }
+    return true;
+}
+
+}  // namespace plexus::net

@@ -1,0 +1,50 @@
+// Server TLS contexts: TLS 1.2 or newer, strong ciphers, client certificates
+// checked against the configured trust anchors (and CRLs). Contexts are
+// replaced as a whole on reload (SIGHUP); sessions keep the one they started with.
+#pragma once
+
+#include <Poco/Net/Context.h>
+
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace plexus::net {
+
+struct TlsFiles {
+    std::string certificate;   // PEM chain of this server
+    std::string privateKey;
+    std::string trustAnchors;  // PEM CA bundle for client and peer certificates
+    std::string crl;           // optional PEM CRL file
+};
+
+enum class ClientCertificates {
+    NotRequested,
+    Optional,  // requested; an invalid one fails the handshake, none is allowed
+};
+
+Poco::Net::Context::Ptr makeServerContext(const TlsFiles& files, ClientCertificates clientCertificates);
+Poco::Net::Context::Ptr makeClientContext(const TlsFiles& files);
+
+// The contexts every listener takes its TLS context from; swapped on reload.
+class TlsContexts {
+public:
+    explicit TlsContexts(TlsFiles files);
+    // Rebuilds both contexts from the files; on error keeps the current ones and throws.
+    void reload();
+    Poco::Net::Context::Ptr withClientCertificates() const;
+    Poco::Net::Context::Ptr withoutClientCertificates() const;
+    const TlsFiles& files() const { return files_; }
+
+private:
+    TlsFiles files_;
+    mutable std::mutex mutex_;
+    Poco::Net::Context::Ptr requesting_;
+    Poco::Net::Context::Ptr plain_;
+};
+
+// The CN and e-mail addresses (subject emailAddress, SAN rfc822Name) of a certificate.
+std::vector<std::string> identitiesOf(const X509* certificate);
+
+}  // namespace plexus::net

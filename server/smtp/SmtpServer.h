@@ -1,0 +1,58 @@
+// The SMTP service (RFC 5321 with ESMTP extensions) on its three listeners:
+// MX for other MSSanté operators (mutual TLS, whitelist), submission with
+// STARTTLS (587) and submissions with implicit TLS (465) for clients.
+#pragma once
+
+#include "accounts/Authenticator.h"
+#include "net/TlsContext.h"
+#include "store/CommitQueue.h"
+#include "store/ConnectionPool.h"
+#include "store/MailboxStore.h"
+#include "trust/Whitelist.h"
+
+#include <Poco/Net/StreamSocket.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+
+namespace plexus::smtp {
+
+enum class SmtpService { Mx, Submission, Submissions };
+
+struct SmtpLimits {
+    std::size_t commandLine = 2048;      // RFC 5321 4.5.3.1.4 minimum is 512
+    std::size_t authLine = 12288;        // RFC 4954 4
+    std::size_t dataLine = 998;          // RFC 5322 2.1.1
+    std::uint64_t messageSize = 50ull << 20;
+    std::uint64_t headerSize = 256u << 10;
+    unsigned recipients = 500;
+    unsigned errors = 10;                // bad commands before we hang up
+    std::chrono::seconds idleTimeout{300};
+    std::chrono::seconds sessionTime{1800};
+};
+
+struct SmtpSettings {
+    std::string hostname;
+    std::set<std::string> localDomains;  // lower case
+    SmtpLimits limits;
+};
+
+// What sessions use; owned by the daemon, shared by all sessions.
+struct SmtpServices {
+    store::MailboxStore& mailboxes;
+    store::CommitQueue& commits;
+    store::ConnectionPool& reads;
+    accounts::Authenticator& authenticator;
+    net::TlsContexts& tls;
+    std::function<std::shared_ptr<const trust::Whitelist>()> whitelist;
+};
+
+// Runs one SMTP session to its end on an accepted connection.
+void runSmtpSession(Poco::Net::StreamSocket& socket, SmtpService service, const SmtpSettings& settings,
+                    SmtpServices& services, const std::function<bool()>& stopping);
+
+}  // namespace plexus::smtp

@@ -1,0 +1,46 @@
+// Read connections for concurrent sessions: SQLite handles are not shared
+// between threads, so each session borrows one for the time of a query.
+#pragma once
+
+#include "store/Sqlite.h"
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace plexus::store {
+
+class ConnectionPool {
+public:
+    class Lease {
+    public:
+        Lease(ConnectionPool& pool, std::unique_ptr<Database> db) : pool_(&pool), db_(std::move(db)) {}
+        ~Lease();
+        Lease(Lease&&) = default;
+        Lease& operator=(Lease&&) = delete;
+        Database& operator*() const { return *db_; }
+        Database* operator->() const { return db_.get(); }
+
+    private:
+        ConnectionPool* pool_;
+        std::unique_ptr<Database> db_;
+    };
+
+    explicit ConnectionPool(std::string databasePath, std::size_t maxIdle = 16)
+        : path_(std::move(databasePath)), maxIdle_(maxIdle)
+    {
+    }
+    Lease acquire();
+    const std::string& path() const { return path_; }
+
+private:
+    void giveBack(std::unique_ptr<Database> db);
+
+    std::string path_;
+    std::size_t maxIdle_;
+    std::mutex mutex_;
+    std::vector<std::unique_ptr<Database>> idle_;
+};
+
+}  // namespace plexus::store

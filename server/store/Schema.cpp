@@ -1,0 +1,118 @@
+#include "store/Schema.h"
+
+#include <array>
+#include <string>
+
+namespace plexus::store {
+
+namespace {
+
+// Each entry upgrades the schema from version i to i+1. Never edit a shipped entry.
+const std::array<const char*, 1> migrations{
+    R"sql(
+CREATE TABLE accounts (
+    id            INTEGER PRIMARY KEY,
+    address       TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    type          TEXT NOT NULL CHECK (type IN ('PER', 'ORG', 'APP', 'CAB')),
+    national_id   TEXT,              -- RPPS/ADELI of the professional (PER, CAB)
+    structure_id  TEXT,              -- FINESS/SIRET of the structure (ORG, APP)
+    password_hash TEXT,
+    quota_bytes   INTEGER NOT NULL,
+    used_bytes    INTEGER NOT NULL DEFAULT 0,
+    created_at    INTEGER NOT NULL
+);
+CREATE INDEX accounts_national_id ON accounts (national_id);
+
+-- A person's access, with their own credentials, to an organizational mailbox.
+CREATE TABLE delegations (
+    org_id    INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    person_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    PRIMARY KEY (org_id, person_id)
+);
+
+-- IMAP folders of an account.
+CREATE TABLE mailboxes (
+    id            INTEGER PRIMARY KEY,
+    account_id    INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    name          TEXT NOT NULL,
+    special_use   TEXT,
+    uidvalidity   INTEGER NOT NULL,
+    uidnext       INTEGER NOT NULL DEFAULT 1,
+    highestmodseq INTEGER NOT NULL DEFAULT 1,
+    subscribed    INTEGER NOT NULL DEFAULT 1,
+    UNIQUE (account_id, name)
+);
+
+-- One encrypted file per message, whatever the number of mailboxes holding it.
+CREATE TABLE blobs (
+    id        INTEGER PRIMARY KEY,
+    path      TEXT NOT NULL UNIQUE,  -- relative to the blob folder
+    size      INTEGER NOT NULL,
+    structure TEXT NOT NULL,         -- parsed MIME structure (JSON)
+    refcount  INTEGER NOT NULL
+);
+
+CREATE TABLE messages (
+    mailbox_id    INTEGER NOT NULL REFERENCES mailboxes (id) ON DELETE CASCADE,
+    uid           INTEGER NOT NULL,
+    blob_id       INTEGER NOT NULL REFERENCES blobs (id),
+    internal_date INTEGER NOT NULL,
+    size          INTEGER NOT NULL,
+    flags         TEXT NOT NULL DEFAULT '',
+    modseq        INTEGER NOT NULL,
+    PRIMARY KEY (mailbox_id, uid)
+) WITHOUT ROWID;
+CREATE INDEX messages_blob ON messages (blob_id);
+
+-- Remote recipients waiting for relay, one entry per destination domain.
+CREATE TABLE outbound (
+    id           INTEGER PRIMARY KEY,
+    blob_id      INTEGER NOT NULL REFERENCES blobs (id),
+    sender       TEXT NOT NULL,
+    domain       TEXT NOT NULL,
+    recipients   TEXT NOT NULL,      -- JSON: address, NOTIFY, ORCPT per recipient
+    envid        TEXT,
+    ret          TEXT,
+    created_at   INTEGER NOT NULL,
+    next_attempt INTEGER NOT NULL,
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    last_error   TEXT
+);
+
+-- The durable event log that audit and async plugins consume.
+CREATE TABLE events (
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    time    INTEGER NOT NULL,        -- microseconds since the epoch
+    type    TEXT NOT NULL,
+    actor   TEXT,
+    client  TEXT,
+    object  TEXT,
+    outcome TEXT NOT NULL,
+    detail  TEXT                     -- JSON
+);
+)sql",
+};
+
+int currentVersion(Database& db)
+{
+    auto stmt = db.prepare("PRAGMA user_version");
+    stmt.step();
+    return static_cast<int>(stmt.int64(0));
+}
+
+}  // namespace
+
+void migrateSchema(Database& db)
+{
+    // The version is read inside the write transaction: plexusd and plexusctl may start together.
+    for (;;) {
+        Transaction tx(db);
+        const int version = currentVersion(db);
+        if (version >= static_cast<int>(migrations.size())) return;
+        db.execute(migrations[static_cast<std::size_t>(version)]);
+        db.execute("PRAGMA user_version = " + std::to_string(version + 1));
+        tx.commit();
+    }
+}
+
+}  // namespace plexus::store

@@ -1,0 +1,415 @@
+#!/usr/bin/env python3
+"""Submission benchmark: Plexus and Debian's Postfix side by side, same workload.
+
+Each server gets N concurrent clients, each holding one STARTTLS session and sending
+10 KB messages back to back for a fixed time after a warm-up. Reports messages/s,
+p50/p99 latency (MAIL FROM to the 250 after DATA), peak server memory, and checks that
+every acknowledged message reached the recipient's mailbox. Traffic stays on 127.0.0.1.
+Run as root (Postfix needs it); see README.md.
+"""
+import argparse
+import json
+import multiprocessing
+import os
+import pwd
+import pty
+import shutil
+import smtplib
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
+from plexus_harness import PLEXUSCTL, PLEXUSD, Plexus, free_port_offset  # noqa: E402
+
+DOMAIN = "bench.mssante.test"
+SENDER = f"dr.bench@{DOMAIN}"
+RECIPIENT = f"ide.bench@{DOMAIN}"
+PASSWORD = "bench-password"
+MESSAGE_SIZE = 10 * 1024
+QUEUE_DIRS = ("maildrop", "incoming", "active", "deferred", "hold", "corrupt")
+
+
+# --- workload ------------------------------------------------------------------
+
+def message(worker, n):
+    """A ~10 KB plain-text report with the headers a mail client would send."""
+    head = (f"From: Dr Bench <{SENDER}>\r\n"
+            f"To: IDE Bench <{RECIPIENT}>\r\n"
+            f"Subject: Compte rendu de consultation {worker}-{n}\r\n"
+            "Date: Mon, 2 Mar 2026 09:30:00 +0100\r\n"
+            f"Message-ID: <bench.{os.getpid()}.{worker}.{n}@{DOMAIN}>\r\n"
+            "MIME-Version: 1.0\r\n"
+            "Content-Type: text/plain; charset=us-ascii\r\n"
+            "Content-Transfer-Encoding: 7bit\r\n"
+            "User-Agent: plexus-bench\r\n\r\n")
+    line = "Patient vu en consultation ce jour, examen clinique sans particularite. TA 12/8.\r\n"
+    body = line * ((MESSAGE_SIZE - len(head)) // len(line))
+    return (head + body).encode()
+
+
+def client(target, worker, timing, barrier, results):
+    """One client process: one TLS session, then messages back to back until the window closes."""
+    acked, latencies, error = 0, [], None
+    try:
+        ctx = ssl.create_default_context(cafile=target["ca"])
+        ctx.check_hostname = False
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        s = smtplib.SMTP("127.0.0.1", target["port"], local_hostname="client.bench.test", timeout=30)
+        s.starttls(context=ctx)
+        s.ehlo("client.bench.test")
+        if target["password"]:
+            s.login(SENDER, target["password"])
+        barrier.wait(timeout=60)
+        # Every client starts its clock at the barrier, so the windows line up.
+        window_start = time.monotonic() + timing["warmup"]
+        window_end = window_start + timing["seconds"]
+        while acked < timing["max_per_client"]:
+            data = message(worker, acked)
+            t0 = time.monotonic()
+            s.sendmail(SENDER, [RECIPIENT], data)
+            t1 = time.monotonic()
+            acked += 1
+            if t1 >= window_end:
+                break
+            if t1 >= window_start:
+                latencies.append(t1 - t0)
+        s.quit()
+    except Exception as e:  # reported, not raised: the other clients' figures still count
+        error = f"client {worker}: {type(e).__name__}: {e}"
+        barrier.abort()
+    results.put({"acked": acked, "latencies": latencies, "error": error})
+
+
+def run_load(target, args, root_pid):
+    """Runs the clients against one server while sampling its memory; returns the figures."""
+    timing = {"warmup": args.warmup, "seconds": args.seconds,
+              "max_per_client": -(-args.max_messages // args.clients)}
+    # Processes, not threads: with threads the client's GIL caps the rate (see README).
+    barrier = multiprocessing.Barrier(args.clients)
+    results = multiprocessing.Queue()
+    procs = [multiprocessing.Process(target=client, args=(target, i, timing, barrier, results))
+             for i in range(args.clients)]
+    sampler = MemorySampler(root_pid)
+    sampler.start()
+    cpu_before = os.times()
+    for p in procs:
+        p.start()
+    limit = time.monotonic() + 60 + args.warmup + args.seconds + 60
+    reports = [results.get(timeout=max(1, limit - time.monotonic())) for _ in procs]
+    for p in procs:
+        p.join(timeout=10)
+    cpu = os.times()
+    sampler.stop()
+    latencies = sorted(x for r in reports for x in r["latencies"])
+    window = len(latencies)
+    return {
+        "clients": args.clients,
+        "seconds": args.seconds,
+        "acked": sum(r["acked"] for r in reports),
+        "window_messages": window,
+        "messages_per_s": round(window / args.seconds, 1),
+        "p50_ms": round(statistics.median(latencies) * 1000, 2) if latencies else None,
+        "p99_ms": round(statistics.quantiles(latencies, n=100)[98] * 1000, 2) if window > 1 else None,
+        "peak_rss_kib": sampler.peak_rss,
+        "peak_pss_kib": sampler.peak_pss,
+        "client_cpu_s": round(cpu.children_user + cpu.children_system
+                              - cpu_before.children_user - cpu_before.children_system, 1),
+        "errors": [r["error"] for r in reports if r["error"]],
+    }
+
+
+# --- memory --------------------------------------------------------------------
+
+def process_tree(root_pid):
+    """root_pid and all its live descendants."""
+    children = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    tree, todo = [], [root_pid]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(children.get(pid, []))
+    return tree
+
+
+def proc_kib(path, field):
+    """A 'Field:  123 kB' value from a /proc file, 0 if the process is gone."""
+    try:
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class MemorySampler:
+    """Peak over periodic samples of the summed VmHWM (peak RSS) and Pss of the live
+    processes of a tree. Pss shares pages between processes, so it does not count a
+    multi-process server's shared libraries once per process as RSS does."""
+
+    def __init__(self, root_pid, interval=0.25):
+        self.root_pid, self.interval = root_pid, interval
+        self.peak_rss = self.peak_pss = 0
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+
+    def start(self):
+        self.thread.start()
+
+    def stop(self):
+        self.done.set()
+        self.thread.join()
+        self.sample()
+
+    def loop(self):
+        while not self.done.wait(self.interval):
+            self.sample()
+
+    def sample(self):
+        pids = process_tree(self.root_pid)
+        self.peak_rss = max(self.peak_rss, sum(proc_kib(f"/proc/{p}/status", "VmHWM") for p in pids))
+        self.peak_pss = max(self.peak_pss, sum(proc_kib(f"/proc/{p}/smaps_rollup", "Pss") for p in pids))
+
+
+# --- Plexus ------------------------------------------------------------------------
+
+def bench_plexus(root, args):
+    p = Plexus(root, DOMAIN)
+    p.add_mailbox(SENDER, "PER", "810000000001", PASSWORD)
+    p.add_mailbox(RECIPIENT, "PER", "810000000002")
+    p.start()
+    try:
+        target = {"port": p.ports["submission"], "ca": str(p.ca), "password": PASSWORD}
+        result = run_load(target, args, p.proc.pid)
+    finally:
+        p.stop()
+    result["stored"] = len(p.messages(RECIPIENT))
+    result["queued"] = 0  # local delivery is synchronous: stored before the 250
+    return result
+
+
+# --- Postfix -------------------------------------------------------------------------
+
+class Postfix:
+    """Debian's Postfix run from a private config and queue directory under root."""
+
+    def __init__(self, root):
+        self.root = Path(root) / "postfix"
+        self.etc, self.queue, self.maildir_base = self.root / "etc", self.root / "queue", self.root / "vmail"
+        self.port = free_port_offset() + 587
+        for d in (self.etc, self.queue, self.root / "data", self.maildir_base):
+            d.mkdir(parents=True)
+        owner = pwd.getpwnam("postfix")
+        # Postfix writes these as its own user (virtual(8) as the static uid below);
+        # `postfix start` sets up the queue directory itself.
+        for d in (self.root / "data", self.maildir_base):
+            os.chown(d, owner.pw_uid, owner.pw_gid)
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-subj", "/CN=localhost", "-keyout", str(self.etc / "key.pem"),
+                        "-out", str(self.etc / "cert.pem")], check=True, capture_output=True)
+        (self.etc / "main.cf").write_text(self.main_cf(owner))
+        (self.etc / "master.cf").write_text(self.master_cf())
+
+    def main_cf(self, owner):
+        return f"""\
+compatibility_level = 3.6
+queue_directory = {self.queue}
+data_directory = {self.root / "data"}
+maillog_file = {self.root / "maillog"}
+maillog_file_prefixes = {self.root}
+mail_owner = postfix
+myhostname = postfix.bench.test
+mydestination =
+local_recipient_maps =
+alias_maps =
+alias_database =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
+smtpd_peername_lookup = no
+smtpd_tls_security_level = encrypt
+smtpd_tls_protocols = >=TLSv1.2
+smtpd_tls_mandatory_protocols = >=TLSv1.2
+smtpd_tls_cert_file = {self.etc / "cert.pem"}
+smtpd_tls_key_file = {self.etc / "key.pem"}
+virtual_mailbox_domains = {DOMAIN}
+virtual_mailbox_base = {self.maildir_base}
+virtual_mailbox_maps = inline:{{ {RECIPIENT}={RECIPIENT}/ }}
+virtual_uid_maps = static:{owner.pw_uid}
+virtual_gid_maps = static:{owner.pw_gid}
+"""
+
+    def master_cf(self):
+        # Only the services this workload uses; nothing chrooted (the queue is not a chroot jail).
+        return f"""\
+127.0.0.1:{self.port} inet n - n - - smtpd
+cleanup   unix  n - n -    0 cleanup
+qmgr      unix  n - n 300  1 qmgr
+tlsmgr    unix  - - n 1000? 1 tlsmgr
+rewrite   unix  - - n -    - trivial-rewrite
+bounce    unix  - - n -    0 bounce
+defer     unix  - - n -    0 bounce
+trace     unix  - - n -    0 bounce
+verify    unix  - - n -    1 verify
+flush     unix  n - n 1000? 0 flush
+proxymap  unix  - - n -    - proxymap
+showq     unix  n - n -    - showq
+error     unix  - - n -    - error
+retry     unix  - - n -    - error
+discard   unix  - - n -    - discard
+virtual   unix  - n n -    - virtual
+anvil     unix  - - n -    1 anvil
+scache    unix  - - n -    1 scache
+postlog   unix-dgram n - n - 1 postlogd
+"""
+
+    def postfix(self, command):
+        # postfix(1) prints its errors only to a terminal (else to syslog, often absent): give it one.
+        terminal, stderr = pty.openpty()
+        r = subprocess.run(["postfix", "-c", str(self.etc), command], stdin=subprocess.DEVNULL,
+                           stdout=stderr, stderr=stderr, timeout=60)
+        os.close(stderr)
+        output = read_all(terminal).decode(errors="replace")
+        if r.returncode != 0:
+            raise RuntimeError(f"postfix {command} failed:\n{output}{self.log_tail()}")
+
+    def log_tail(self):
+        log = self.root / "maillog"
+        return "\n".join(log.read_text(errors="replace").splitlines()[-20:]) if log.exists() else ""
+
+    def start(self):
+        self.postfix("start")
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                return int((self.queue / "pid/master.pid").read_text())
+            except (OSError, ValueError):
+                time.sleep(0.1)
+        raise RuntimeError("postfix master did not write its pid")
+
+    def stop(self):
+        if subprocess.run(["postfix", "-c", str(self.etc), "status"], capture_output=True).returncode == 0:
+            self.postfix("stop")
+
+    def queued(self):
+        return sum(1 for d in QUEUE_DIRS for f in (self.queue / d).rglob("*") if f.is_file())
+
+    def delivered(self):
+        box = self.maildir_base / RECIPIENT
+        return sum(1 for d in ("new", "cur") if (box / d).is_dir() for _ in (box / d).iterdir())
+
+    def wait_delivery(self, expected, timeout=120):
+        """Delivery to the maildir is asynchronous: wait for the queue to drain."""
+        deadline = time.time() + timeout
+        while time.time() < deadline and self.delivered() < expected and self.queued():
+            time.sleep(0.5)
+
+
+def read_all(fd):
+    """Everything written to a pty whose writers have all exited."""
+    chunks = []
+    try:
+        while chunk := os.read(fd, 4096):
+            chunks.append(chunk)
+    except OSError:  # EIO: the other side is closed
+        pass
+    os.close(fd)
+    return b"".join(chunks)
+
+
+def bench_postfix(root, args):
+    pf = Postfix(root)
+    try:
+        master = pf.start()
+        target = {"port": pf.port, "ca": str(pf.etc / "cert.pem"), "password": None}
+        result = run_load(target, args, master)
+        pf.wait_delivery(result["acked"])
+        result["stored"], result["queued"] = pf.delivered(), pf.queued()
+    finally:
+        pf.stop()
+    return result
+
+
+# --- report --------------------------------------------------------------------------
+
+def print_table(results):
+    rows = [("messages/s", "messages_per_s"), ("p50 latency (ms)", "p50_ms"), ("p99 latency (ms)", "p99_ms"),
+            ("peak RSS, sum (MiB)", "peak_rss_kib"), ("peak PSS, sum (MiB)", "peak_pss_kib"),
+            ("acknowledged", "acked"), ("in mailbox", "stored"), ("still queued", "queued"),
+            ("client CPU (s)", "client_cpu_s")]
+    names = list(results)
+    print(f"\n{'':24}" + "".join(f"{n:>12}" for n in names))
+    for label, key in rows:
+        cells = []
+        for n in names:
+            v = results[n][key]
+            cells.append(f"{v / 1024:12.1f}" if key.endswith("_kib") else f"{v!s:>12}")
+        print(f"{label:24}" + "".join(cells))
+    for n in names:
+        r = results[n]
+        status = "OK" if r["stored"] + r["queued"] == r["acked"] else "MISMATCH"
+        print(f"{n}: {r['acked']} acknowledged, {r['stored']} in mailbox, {r['queued']} queued: {status}")
+        for e in r["errors"]:
+            print(f"{n}: {e}")
+
+
+def parse_args():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=20, help="measured window per server (default 20)")
+    ap.add_argument("--warmup", type=float, default=3, help="unmeasured sending before the window (default 3)")
+    ap.add_argument("--clients", type=int, default=20, help="concurrent sessions (default 20)")
+    ap.add_argument("--max-messages", type=int, default=200000, help="cap per server, all clients (default 200000)")
+    ap.add_argument("--servers", default="plexus,postfix", help="comma-separated subset of plexus,postfix")
+    ap.add_argument("--json", help="also write the results to this file")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary directory (for debugging)")
+    return ap.parse_args()
+
+
+def main():
+    args = parse_args()
+    servers = args.servers.split(",")
+    if "plexus" in servers and not (PLEXUSD.exists() and PLEXUSCTL.exists()):
+        sys.exit(f"{PLEXUSD} or {PLEXUSCTL} missing: build first (make build) or set PLEXUS_BUILD_DIR")
+    # Not /tmp's mkdtemp default mode: Postfix's unprivileged processes must traverse it.
+    root = Path(tempfile.mkdtemp(prefix="plexus-bench-"))
+    root.chmod(0o755)
+    results = {}
+    try:
+        for name in servers:
+            print(f"{name}: {args.clients} clients, {args.warmup:g} s warm-up, {args.seconds:g} s measured ...",
+                  flush=True)
+            results[name] = {"plexus": bench_plexus, "postfix": bench_postfix}[name](root, args)
+    finally:
+        if args.keep:
+            print(f"kept {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+    if len(results) == 2:
+        results["plexus_postfix_throughput_ratio"] = round(
+            results["plexus"]["messages_per_s"] / results["postfix"]["messages_per_s"], 2)
+    print_table({n: r for n, r in results.items() if isinstance(r, dict)})
+    if "plexus_postfix_throughput_ratio" in results:
+        print(f"throughput ratio Plexus/Postfix: {results['plexus_postfix_throughput_ratio']}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+    ok = all(r["stored"] + r["queued"] == r["acked"] and not r["errors"]
+             for r in results.values() if isinstance(r, dict))
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

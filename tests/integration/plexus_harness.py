@@ -1,0 +1,227 @@
+"""Starts real plexusd instances for the integration tests and talks to them
+with real clients (smtplib, openssl, swaks, curl)."""
+import base64
+import json
+import os
+import re
+import signal
+import smtplib
+import socket
+import ssl
+import subprocess
+import time
+from pathlib import Path
+
+BUILD = Path(os.environ.get("PLEXUS_BUILD_DIR", Path(__file__).resolve().parents[2] / "build"))
+PLEXUSD = BUILD / "server/app/plexusd"
+PLEXUSCTL = BUILD / "server/cli/plexusctl"
+SERVICES = {"mx": 25, "submission": 587, "submissions": 465, "imap": 143, "imaps": 993, "http": 80}
+
+
+def _port_free(port):
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def free_port_offset():
+    """An offset N such that N+25, N+587, ... are all free on 127.0.0.1."""
+    for _ in range(200):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            base = s.getsockname()[1]
+        offset = (base // 1000) * 1000
+        if offset + 1000 > 65535 or offset < 20000:
+            continue
+        if all(_port_free(offset + p) for p in SERVICES.values()):
+            return offset
+    raise RuntimeError("no free port range")
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+class Plexus:
+    def __init__(self, root, domain):
+        self.dir = Path(root) / domain
+        self.domain = domain
+        self.offset = free_port_offset()
+        self.proc = None
+        self.log = None
+        r = self.ctl("init", "--dir", str(self.dir), "--domain", domain, "--listen", "127.0.0.1",
+                     "--port-offset", str(self.offset), config=False)
+        assert r.returncode == 0, r.stderr
+        self.ports = {name: self.offset + p for name, p in SERVICES.items()}
+        self.ca = self.dir / "pki/ca.crt"
+
+    # --- operator side -------------------------------------------------------
+    def ctl(self, *args, input=None, config=True):
+        cmd = [str(PLEXUSCTL)] + (["--config", str(self.dir / "plexus.conf")] if config else []) + list(args)
+        return subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=60)
+
+    def add_mailbox(self, address, kind, ident=None, password=None):
+        args = ["mailbox", "add", address, "--type", kind]
+        if ident:
+            args += ["--rpps" if kind in ("PER", "CAB") else "--finess", ident]
+        if password:
+            args.append("--password-stdin")
+        r = self.ctl(*args, input=(password + "\n") if password else None)
+        assert r.returncode == 0, r.stderr
+
+    def set_config(self, section, key, value):
+        conf = self.dir / "plexus.conf"
+        text = conf.read_text()
+        head, sep, rest = text.partition(f"[{section}]\n")
+        assert sep, section
+        pattern = re.compile(rf"^{key} = .*$", re.M)
+        rest = pattern.sub(f"{key} = {value}", rest, count=1) if pattern.search(rest) else f"{key} = {value}\n" + rest
+        conf.write_text(head + sep + rest)
+
+    def issue_cert(self, name):
+        out = self.dir / "certs"
+        r = self.ctl("cert", "issue", name, "--out", str(out))
+        assert r.returncode == 0, r.stderr
+        subject = re.search(r"^subject\s+(.*)$", r.stdout, re.M).group(1)
+        return out / f"{name}.crt", out / f"{name}.key", subject
+
+    def write_whitelist(self, entries):
+        """entries: list of (domain, operator DN)."""
+        ns = "https://listeblanche.mssante.fr/schema"
+        domains = "".join(
+            f"<Domaine><Nom>{d}</Nom><Description>test</Description>"
+            f"<DNCertificatOperateur>{dn.replace('&', '&amp;').replace('<', '&lt;')}</DNCertificatOperateur>"
+            f"<DateMAJ>2026-01-01T00:00:00Z</DateMAJ></Domaine>" for d, dn in entries)
+        (self.dir / "whitelist.xml").write_text(
+            f'<?xml version="1.0" encoding="UTF-8"?><ListeBlancheMSSante xmlns="{ns}">'
+            f"<DateDeGeneration>2026-01-01T00:00:00Z</DateDeGeneration><ListeDomaines>{domains}"
+            f"</ListeDomaines></ListeBlancheMSSante>")
+
+    def server_dn(self):
+        r = subprocess.run(["openssl", "x509", "-noout", "-subject", "-nameopt", "RFC2253,-esc_msb",
+                            "-in", str(self.dir / "pki/server.crt")], capture_output=True, text=True, check=True)
+        return r.stdout.strip().removeprefix("subject=")
+
+    def messages(self, address):
+        """(uid, size, subject) of INBOX messages, from `plexusctl mailbox show`."""
+        r = self.ctl("mailbox", "show", address)
+        assert r.returncode == 0, r.stderr
+        rows = []
+        in_inbox = False
+        for line in r.stdout.splitlines():
+            if line.startswith("INBOX"):
+                in_inbox = True
+            elif in_inbox and re.match(r"^\d+\s", line):
+                rows.append(line)
+            elif in_inbox and not line.strip():
+                in_inbox = False
+        return rows
+
+    def message_bytes(self, address, uid):
+        r = subprocess.run([str(PLEXUSCTL), "--config", str(self.dir / "plexus.conf"), "message", "cat", address,
+                            str(uid)], capture_output=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
+    # --- process -------------------------------------------------------------
+    def start(self):
+        self.log = open(self.dir / "plexusd.log", "ab")
+        self.proc = subprocess.Popen([str(PLEXUSD), "--config", str(self.dir / "plexus.conf")],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("plexusd exited: " + self.log_text())
+            try:
+                socket.create_connection(("127.0.0.1", self.ports["http"]), timeout=0.2).close()
+                socket.create_connection(("127.0.0.1", self.ports["submission"]), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("plexusd did not start: " + self.log_text())
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        if not self.proc:
+            return None
+        self.proc.send_signal(sig)
+        code = self.proc.wait(timeout=timeout)
+        self.proc = None
+        self.log.close()
+        return code
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def log_text(self):
+        return (self.dir / "plexusd.log").read_text(errors="replace")
+
+    # --- clients -------------------------------------------------------------
+    def tls_context(self, cert=None, key=None):
+        ctx = ssl.create_default_context(cafile=str(self.ca))
+        ctx.check_hostname = False
+        if cert:
+            ctx.load_cert_chain(str(cert), str(key))
+        return ctx
+
+    def smtp(self, service="submission", starttls=True, cert=None, key=None, ehlo="client.test"):
+        ctx = self.tls_context(cert, key)
+        if service == "submissions":
+            s = smtplib.SMTP_SSL("127.0.0.1", self.ports[service], local_hostname=ehlo, context=ctx, timeout=30)
+        else:
+            s = smtplib.SMTP("127.0.0.1", self.ports[service], local_hostname=ehlo, timeout=30)
+            if starttls:
+                s.starttls(context=ctx)
+        s.ehlo(ehlo)
+        return s
+
+    def token(self, subject, lifetime=300, issuer=None, audience="plexus", key=None, extra=None):
+        """An RS256 JWT signed by the development OpenID Connect issuer (openssl)."""
+        now = int(time.time())
+        claims = {"iss": issuer or f"https://mail.{self.domain}/dev-oidc", "aud": audience,
+                  "SubjectNameID": subject, "iat": now, "exp": now + lifetime}
+        claims.update(extra or {})
+        signing_input = b64url(json.dumps({"alg": "RS256", "typ": "JWT"}).encode()) + "." + \
+            b64url(json.dumps(claims).encode())
+        sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", str(key or self.dir / "pki/oidc-issuer.key")],
+                             input=signing_input.encode(), capture_output=True, check=True).stdout
+        return signing_input + "." + b64url(sig)
+
+
+def raw_session(host, port):
+    """A plain socket reading CRLF lines, for byte-exact protocol tests."""
+    return RawSession(socket.create_connection((host, port), timeout=10))
+
+
+class RawSession:
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = b""
+
+    def starttls(self, ctx):
+        self.sock = ctx.wrap_socket(self.sock)
+
+    def send(self, data):
+        self.sock.sendall(data if isinstance(data, bytes) else data.encode())
+
+    def line(self):
+        while b"\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError(self.buf)
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line.decode(errors="replace")
+
+    def reply(self):
+        """A whole (multi-line) reply as (code, last line text, all lines)."""
+        lines = [self.line()]
+        while len(lines[-1]) > 3 and lines[-1][3] == "-":
+            lines.append(self.line())
+        return int(lines[-1][:3]), lines[-1], lines
+
+    def close(self):
+        self.sock.close()

@@ -1,0 +1,101 @@
+"""SASL on submission: Pro Santé Connect tokens (XOAUTH2, OAUTHBEARER), client
+certificates of APP accounts (EXTERNAL), and the events they leave."""
+import base64
+import sqlite3
+import subprocess
+
+from conftest import DOMAIN
+
+MARTIN = f"dr.martin@{DOMAIN}"
+DURAND = f"ide.durand@{DOMAIN}"
+LABO = f"labo@{DOMAIN}"
+
+
+def xoauth2(user, token):
+    return base64.b64encode(f"user={user}\x01auth=Bearer {token}\x01\x01".encode()).decode()
+
+
+def oauthbearer(user, token):
+    return base64.b64encode(f"n,a={user},\x01host=x\x01port=587\x01auth=Bearer {token}\x01\x01".encode()).decode()
+
+
+def try_token(p, mechanism, response):
+    s = p.smtp()
+    code, text = s.docmd("AUTH", f"{mechanism} {response}")
+    if code == 334:  # RFC 7628 error challenge: acknowledge it to get the verdict
+        assert b"invalid_token" in base64.b64decode(text)
+        code, text = s.docmd("")
+    s.close()
+    return code, text
+
+
+def test_xoauth2_with_valid_token(plexus):
+    code, text = try_token(plexus, "XOAUTH2", xoauth2(MARTIN, plexus.token("810000000001")))
+    assert code == 235, text
+
+
+def test_oauthbearer_with_valid_token(plexus):
+    code, text = try_token(plexus, "OAUTHBEARER", oauthbearer(MARTIN, plexus.token("810000000001")))
+    assert code == 235, text
+
+
+def test_token_grants_delegated_organization(plexus):
+    s = plexus.smtp()
+    code, _ = s.docmd("AUTH", "XOAUTH2 " + xoauth2(f"secretariat@{DOMAIN}", plexus.token("810000000001")))
+    assert code == 235
+    assert s.mail(f"secretariat@{DOMAIN}")[0] == 250
+    s.quit()
+
+
+def test_refused_tokens(plexus, tmp_path):
+    other_key = tmp_path / "other.key"
+    subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out",
+                    str(other_key)], check=True, capture_output=True)
+    cases = {
+        "expired": plexus.token("810000000001", lifetime=-600),
+        "other person": plexus.token("810000000002"),
+        "wrong issuer": plexus.token("810000000001", issuer="https://evil.test"),
+        "wrong audience": plexus.token("810000000001", audience="other"),
+        "foreign key": plexus.token("810000000001", key=other_key),
+        "garbage": "not-a-jwt",
+    }
+    for name, token in cases.items():
+        code, text = try_token(plexus, "XOAUTH2", xoauth2(MARTIN, token))
+        assert code == 535 and b"5.7.8" in text, name
+    log = plexus.log_text()
+    for token in cases.values():
+        assert token not in log
+
+
+def test_external_with_app_certificate(plexus):
+    cert, key, _ = plexus.app_cert
+    s = plexus.smtp(cert=cert, key=key)
+    assert "EXTERNAL" in s.esmtp_features["auth"]
+    code, text = s.docmd("AUTH", "EXTERNAL =")
+    assert code == 235, text
+    s.sendmail(LABO, [MARTIN], b"Subject: CR biologie\r\n\r\nTSH 2.1\r\n")
+    s.quit()
+    assert "CR biologie" in plexus.messages(MARTIN)[-1]
+
+
+def test_external_refused_for_other_identity(plexus):
+    cert, key, _ = plexus.app_cert
+    s = plexus.smtp(cert=cert, key=key)
+    code, _ = s.docmd("AUTH", "EXTERNAL " + base64.b64encode(MARTIN.encode()).decode())
+    assert code == 535
+    s.quit()
+
+
+def test_external_not_offered_without_certificate(plexus):
+    s = plexus.smtp()
+    assert "EXTERNAL" not in s.esmtp_features["auth"]
+    assert s.docmd("AUTH", "EXTERNAL =")[0] == 504
+    s.quit()
+
+
+def test_authentication_events_are_recorded(plexus):
+    db = sqlite3.connect(plexus.dir / "plexus.db")
+    rows = db.execute("SELECT actor, outcome, detail FROM events WHERE type = 'auth.login'").fetchall()
+    assert any(r[0] == MARTIN and r[1] == "success" for r in rows)
+    assert any(r[1] == "failure" and "token refused" in r[2] for r in rows)
+    assert not any("Bearer" in r[2] for r in rows)
