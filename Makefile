@@ -25,7 +25,7 @@ test-unit:
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 test-integration:
-	PLEXUS_BUILD_DIR=$(abspath $(BUILD)) python3 -m pytest -q tests/integration
+	PLEXUS_BUILD_DIR=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q tests/integration
 
 # The same suites on an AddressSanitizer/UBSan build (CI runs it after `make test`).
 asan-test: deps
@@ -34,7 +34,7 @@ asan-test: deps
 	$(MAKE) --no-print-directory test-unit test-integration BUILD=$(ASAN_BUILD)
 
 bench: build
-	PLEXUS_BUILD_DIR=$(abspath $(BUILD)) python3 tests/bench/smtp_submission.py
+	PLEXUS_BUILD_DIR=$(abspath $(BUILD)) /usr/bin/python3 tests/bench/smtp_submission.py
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -9,12 +9,16 @@
 #include <Poco/JWT/Signer.h>
 #include <Poco/JWT/Token.h>
 
+#include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
+#include <openssl/pem.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <optional>
 
 namespace plexus::accounts {
@@ -44,13 +48,18 @@ bool isCompactSerialization(std::string_view jwt)
 // Unpadded base64url (RFC 7515 §2) length of `bytes` bytes.
 std::size_t base64UrlLength(std::size_t bytes) { return (bytes * 4 + 2) / 3; }
 
+// Read with OpenSSL rather than Poco's EVPPKey(file) constructor, which leaks
+// when the file is not a key.
 Poco::Crypto::EVPPKey loadPem(const std::string& path)
 {
-    try {
-        return Poco::Crypto::EVPPKey(path, "");
-    } catch (const Poco::Exception&) {
+    const std::unique_ptr<BIO, decltype(&BIO_free)> file(BIO_new_file(path.c_str(), "r"), BIO_free);
+    const std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+        file ? PEM_read_bio_PUBKEY(file.get(), nullptr, nullptr, nullptr) : nullptr, EVP_PKEY_free);
+    if (!key) {
+        ERR_clear_error();  // leave no stale error for the next OpenSSL user on this thread
         throw std::invalid_argument("cannot read a PEM public key from " + path);
     }
+    return Poco::Crypto::EVPPKey(key.get());  // copies the key
 }
 
 bool isP256(const EVP_PKEY* key)

@@ -140,8 +140,8 @@ int runInit(const Arguments& args)
     fs::permissions(in.dir / "keys", fs::perms::owner_all, fs::perm_options::replace);
     const fs::path pki = in.dir / "pki";
     trust::CaSpec ca;
-    ca.commonName = "Plexus development CA (stands in for IGC-Sante) " + in.domain;
-    ca.organization = "Plexus development PKI";
+    ca.commonName = ("Plexus dev CA " + in.domain).substr(0, 64);  // X.520 upper bound of a CN
+    ca.organization = "Plexus development PKI, stands in for IGC-Sante";
     ca.country = "FR";
     trust::createRootCa(ca, (pki / "ca.key").string(), (pki / "ca.crt").string());
     trust::issueServerCertificate((pki / "ca.key").string(), (pki / "ca.crt").string(), in.hostname,

@@ -140,7 +140,11 @@ int runMailboxCommand(const app::Settings& settings, const Arguments& args)
 {
     const std::string action = args.word(1, "mailbox action (add, list, show, remove)");
     if (action == "add") return addMailbox(settings, args);
-    if (action == "list") return listMailboxes(settings);
+    if (action == "list") {
+        args.allowOnly({"config"});
+        return listMailboxes(settings);
+    }
+    args.allowOnly({"config"});
     if (action == "show") return showMailbox(settings, args);
     if (action == "remove") return removeMailbox(settings, args);
     throw UsageError("unknown mailbox action " + action);
@@ -151,6 +155,7 @@ int runMessageCommand(const app::Settings& settings, const Arguments& args)
     if (args.word(1, "message action (cat)") != "cat") throw UsageError("unknown message action " + args.words[1]);
     const std::string address = args.word(2, "ADDRESS");
     const std::string uidText = args.word(3, "UID");
+    args.allowOnly({"config", "folder"});
     const std::string folderName = args.option("folder").value_or("INBOX");
     auto db = openDatabase(settings);
     const auto account = AccountStore::find(db, address);
@@ -181,6 +186,7 @@ int runMessageCommand(const app::Settings& settings, const Arguments& args)
 int runDelegateCommand(const app::Settings& settings, const Arguments& args)
 {
     if (args.word(1, "delegate action (add)") != "add") throw UsageError("unknown delegate action " + args.words[1]);
+    args.allowOnly({"config"});
     const std::string org = args.word(2, "ORG_ADDRESS");
     const std::string person = args.word(3, "PERSON_ADDRESS");
     auto db = openDatabase(settings);
@@ -210,6 +216,7 @@ int runPasswd(const app::Settings& settings, const Arguments& args)
 int runCertCommand(const app::Settings& settings, const Arguments& args)
 {
     if (args.word(1, "cert action (issue)") != "issue") throw UsageError("unknown cert action " + args.words[1]);
+    args.allowOnly({"config", "out"});
     const std::string name = args.word(2, "NAME");
     const std::filesystem::path out = args.requiredOption("out");
     std::filesystem::create_directories(out);

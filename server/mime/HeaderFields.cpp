@@ -3,6 +3,7 @@
 #include <libetpan/libetpan.h>
 
 #include <algorithm>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,7 +29,10 @@ struct EtpanDeleter {
 };
 
 template <auto Free>
-using EtpanPtr = std::unique_ptr<typename FreedType<decltype(Free)>::type, EtpanDeleter<Free>>;
+using Freed = typename FreedType<decltype(Free)>::type;
+
+template <auto Free>
+using EtpanPtr = std::unique_ptr<Freed<Free>, EtpanDeleter<Free>>;
 
 // Runs one of libetpan's `int parse(text, length, &index, &result)` over `text`;
 // null when it cannot read it.
@@ -36,7 +40,7 @@ template <auto Parse, auto Free>
 EtpanPtr<Free> parseWith(std::string_view text)
 {
     std::size_t index = 0;
-    typename FreedType<decltype(Free)>::type* result = nullptr;
+    Freed<Free>* result = nullptr;
     if (Parse(text.data(), text.size(), &index, &result) != MAILIMF_NO_ERROR) return nullptr;
     return EtpanPtr<Free>(result);
 }

@@ -103,7 +103,7 @@ private:
         BodyPart* part;
         Envelope* envelope;  // set for a message's root: its header is also an envelope
         std::size_t depth;
-        bool inDigest;  // RFC 2046 §5.1.5: default type message/rfc822
+        bool parentIsDigest;  // RFC 2046 §5.1.5: default type message/rfc822
         Position headerStart;
         Position bodyStart;
         // A body ends no earlier than its last part: "--inner" right before
@@ -116,8 +116,8 @@ private:
 
     struct Line {
         Position start;
-        std::uint64_t length = 0;     // line break excluded
-        std::string head = {};        // the first kLineHeadBytes bytes
+        std::uint64_t length = 0;     // bytes before its LF
+        std::string head;             // the first kLineHeadBytes bytes
         bool tailIsPadding = true;    // the bytes past `head`
         char last = 0;
     };
@@ -168,7 +168,16 @@ private:
         const Position next{offset_, newlines_, terminated};
         handleLine(contentLength, next);
         previousLineEnd_ = contentEnd;
-        line_ = Line{.start = next};
+        startLine(next);
+    }
+
+    void startLine(Position start)
+    {
+        line_.start = start;
+        line_.length = 0;
+        line_.head.clear();  // keeps its buffer: no allocation per line
+        line_.tailIsPadding = true;
+        line_.last = 0;
     }
 
     void handleLine(std::uint64_t contentLength, Position next)
@@ -225,12 +234,12 @@ private:
         pushPart(child, multipart.depth + 1, multipart.isDigest, nullptr, next);
     }
 
-    void pushPart(BodyPart& part, std::size_t depth, bool inDigest, Envelope* envelope, Position start)
+    void pushPart(BodyPart& part, std::size_t depth, bool parentIsDigest, Envelope* envelope, Position start)
     {
         open_.push_back({.part = &part,
                          .envelope = envelope,
                          .depth = depth,
-                         .inDigest = inDigest,
+                         .parentIsDigest = parentIsDigest,
                          .headerStart = start,
                          .bodyStart = start,
                          .lastChildEnd = start});
@@ -249,7 +258,7 @@ private:
         phase_ = Phase::Body;
         const auto fields = detail::parseHeaderFields(keptHeader());
         header_.clear();
-        detail::parseContentFields(fields, open.inDigest, part);
+        detail::parseContentFields(fields, open.parentIsDigest, part);
         if (open.envelope != nullptr) *open.envelope = detail::parseEnvelope(fields);
         if (&part == &result_.root) indexFields(fields);
         openContents();

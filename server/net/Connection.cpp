@@ -7,19 +7,33 @@ namespace plexus::net {
 
 namespace {
 constexpr std::size_t readChunk = 16 * 1024;
-}
+// How often a waiting session looks whether the server is stopping.
+const Poco::Timespan stopCheckInterval(0, 250'000);
+}  // namespace
 
-Connection::Connection(const Poco::Net::StreamSocket& socket, Poco::Timespan idleTimeout)
-    : socket_(socket), peer_(socket.peerAddress().host().toString())
+Connection::Connection(const Poco::Net::StreamSocket& socket, Poco::Timespan idleTimeout,
+                       std::function<bool()> stopping)
+    : socket_(socket), idleTimeout_(idleTimeout), stopping_(std::move(stopping)),
+      peer_(socket.peerAddress().host().toString())
 {
     socket_.setReceiveTimeout(idleTimeout);
     socket_.setSendTimeout(idleTimeout);
     socket_.setNoDelay(true);
 }
 
-bool Connection::fill()
+bool Connection::fill(bool interruptible)
 {
     flush();  // the peer may be waiting for our answers before it sends more
+    // Wait in short slices: TLS may hold decrypted bytes the socket no longer shows.
+    Poco::Timespan waited;
+    while (socket_.available() == 0 && !socket_.poll(stopCheckInterval, Poco::Net::Socket::SELECT_READ)) {
+        if (interruptible && stopping_()) {
+            stopRequested_ = true;
+            return false;
+        }
+        waited += stopCheckInterval;
+        if (waited >= idleTimeout_) throw Poco::TimeoutException("idle timeout");
+    }
     if (start_ == in_.size()) {
         in_.clear();
         start_ = 0;
@@ -31,7 +45,7 @@ bool Connection::fill()
     return n > 0;
 }
 
-std::optional<Line> Connection::readLine(std::size_t maxLength)
+std::optional<Line> Connection::readLine(std::size_t maxLength, bool betweenCommands)
 {
     Line line;
     for (;;) {
@@ -46,7 +60,7 @@ std::optional<Line> Connection::readLine(std::size_t maxLength)
             break;
         }
         start_ = in_.size();
-        if (!fill()) return std::nullopt;
+        if (!fill(betweenCommands && line.text.empty())) return std::nullopt;
     }
     if (!line.text.empty() && line.text.back() == '\r' && !line.tooLong)
         line.text.pop_back();

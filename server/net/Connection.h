@@ -10,6 +10,7 @@
 #include <Poco/Timespan.h>
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,11 +25,15 @@ struct Line {
 
 class Connection {
 public:
-    Connection(const Poco::Net::StreamSocket& socket, Poco::Timespan idleTimeout);
+    // `stopping` tells when the server shuts down: a session waiting for its next
+    // command is then woken (see readLine).
+    Connection(const Poco::Net::StreamSocket& socket, Poco::Timespan idleTimeout, std::function<bool()> stopping);
 
-    // Next line, or nullopt when the peer closed the connection.
+    // Next line, or nullopt when the peer closed the connection or, with
+    // `betweenCommands`, when the server is stopping (stopRequested() tells which).
     // Throws Poco::TimeoutException when the peer stays silent too long.
-    std::optional<Line> readLine(std::size_t maxLength);
+    std::optional<Line> readLine(std::size_t maxLength, bool betweenCommands = false);
+    bool stopRequested() const { return stopRequested_; }
     // Reads exactly `size` bytes (BDAT chunks, IMAP literals) into `sink` in pieces;
     // false if the peer closed first.
     template <typename Sink>
@@ -47,10 +52,13 @@ public:
     bool hasBufferedInput() const { return start_ < in_.size(); }
 
 private:
-    // Fills the input buffer; false at end of stream.
-    bool fill();
+    // Fills the input buffer; false at end of stream (or on a stop, when interruptible).
+    bool fill(bool interruptible = false);
 
     Poco::Net::StreamSocket socket_;
+    Poco::Timespan idleTimeout_;
+    std::function<bool()> stopping_;
+    bool stopRequested_ = false;
     std::string peer_;
     std::string in_;
     std::size_t start_ = 0;

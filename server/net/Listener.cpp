@@ -57,39 +57,22 @@ void Listener::runSession(Poco::Net::StreamSocket& socket)
     static auto& sessions = metrics::Registry::instance();
     auto& active = sessions.gauge("plexus_sessions_active", "Open client sessions", "listener=\"" + options_.name + "\"");
     auto& total = sessions.counter("plexus_sessions_total", "Sessions accepted", "listener=\"" + options_.name + "\"");
-    {
-        std::lock_guard lock(mutex_);
-        if (stopping_) return;
-        live_.insert(&socket);
-    }
+    if (stopping_) return;
     active.add(1);
     total.add();
     try {
         handler_(socket);
     } catch (const std::exception& e) {
-        Poco::Logger::get(options_.name).warning("session from %s ended: %s",
-                                                 socket.peerAddress().host().toString(), std::string(e.what()));
+        Poco::Logger::get(options_.name).warning("session ended: %s", std::string(e.what()));
     }
     active.add(-1);
-    std::lock_guard lock(mutex_);
-    live_.erase(&socket);
 }
 
 void Listener::stop()
 {
     if (stopping_.exchange(true)) return;
     server_->stop();
-    {
-        std::lock_guard lock(mutex_);
-        for (auto* socket : live_) {
-            try {
-                socket->shutdownReceive();
-            } catch (...) {
-                // already closed by the peer
-            }
-        }
-    }
-    pool_.joinAll();
+    pool_.joinAll();  // sessions see the stop between commands (net::Connection)
 }
 
 }  // namespace plexus::net

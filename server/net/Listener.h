@@ -1,6 +1,6 @@
 // A TCP listener: accepts connections and runs one session per connection on a
-// bounded thread pool. Stopping closes the input side of live connections, so
-// sessions waiting for a command see end-of-stream and end cleanly.
+// bounded thread pool. Stopping stops accepting and waits for the sessions,
+// which end at their next command boundary.
 #pragma once
 
 #include <Poco/Net/StreamSocket.h>
@@ -10,8 +10,6 @@
 #include <atomic>
 #include <functional>
 #include <memory>
-#include <mutex>
-#include <set>
 #include <string>
 
 namespace plexus::net {
@@ -46,8 +44,6 @@ private:
     Poco::ThreadPool pool_;
     std::unique_ptr<Poco::Net::TCPServer> server_;
     std::atomic<bool> stopping_{false};
-    std::mutex mutex_;
-    std::set<Poco::Net::StreamSocket*> live_;
 };
 
 }  // namespace plexus::net

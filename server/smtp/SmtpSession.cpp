@@ -77,11 +77,10 @@ class SmtpSession {
 public:
     SmtpSession(Poco::Net::StreamSocket& socket, SmtpService service, const SmtpSettings& settings,
                 SmtpServices& services, const std::function<bool()>& stopping)
-        : connection_(socket, Poco::Timespan(settings.limits.idleTimeout.count(), 0)),
+        : connection_(socket, Poco::Timespan(settings.limits.idleTimeout.count(), 0), stopping),
           service_(service),
           settings_(settings),
           services_(services),
-          stopping_(stopping),
           log_(Poco::Logger::get("smtp." + serviceName(service))),
           started_(Clock::now())
     {
@@ -128,7 +127,6 @@ private:
     SmtpService service_;
     const SmtpSettings& settings_;
     SmtpServices& services_;
-    const std::function<bool()>& stopping_;
     Poco::Logger& log_;
     Clock::time_point started_;
     std::string helo_;
@@ -159,15 +157,13 @@ void SmtpSession::run()
         }
         std::optional<net::Line> line;
         try {
-            line = connection_.readLine(settings_.limits.commandLine);
+            line = connection_.readLine(settings_.limits.commandLine, true);
         } catch (const Poco::TimeoutException&) {
             reply("421 4.4.2 " + settings_.hostname + " Idle timeout, closing");
             break;
-        } catch (const Poco::Exception&) {
-            // Input closed under TLS without close_notify: by the peer, or by our shutdown.
         }
         if (!line) {
-            if (stopping_()) reply("421 4.3.2 " + settings_.hostname + " Service shutting down");
+            if (connection_.stopRequested()) reply("421 4.3.2 " + settings_.hostname + " Service shutting down");
             break;
         }
         if (line->tooLong) {

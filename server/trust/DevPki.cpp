@@ -61,8 +61,10 @@ void writeNewFile(const std::string& path, std::string_view content, mode_t mode
     int error = ::fchmod(fd, mode) == 0 ? 0 : errno;  // exactly `mode`, whatever the umask
     for (std::size_t written = 0; error == 0 && written < content.size();) {
         const ssize_t n = ::write(fd, content.data() + written, content.size() - written);
-        if (n < 0 && errno != EINTR) error = errno;
-        if (n > 0) written += static_cast<std::size_t>(n);
+        if (n > 0)
+            written += static_cast<std::size_t>(n);
+        else if (n == 0 || errno != EINTR)
+            error = n == 0 ? EIO : errno;
     }
     if (error == 0 && ::fsync(fd) != 0) error = errno;
     if (::close(fd) != 0 && error == 0) error = errno;

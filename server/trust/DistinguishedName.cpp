@@ -2,6 +2,7 @@
 
 #include "trust/OpenSsl.h"
 
+#include <openssl/err.h>
 #include <openssl/objects.h>
 
 #include <algorithm>
@@ -369,7 +370,7 @@ private:
         const auto* bytes = reinterpret_cast<const unsigned char*>(ber.data());
         const openssl::Asn1TypePtr decoded(d2i_ASN1_TYPE(nullptr, &bytes, static_cast<long>(ber.size())));
         if (!decoded || bytes != reinterpret_cast<const unsigned char*>(ber.data()) + ber.size()) {
-            openssl::drainErrors();
+            ERR_clear_error();  // the fault is the text's, named below
             fail("'#' value is not one BER element");
         }
         constexpr int kStringTypes[] = {V_ASN1_UTF8STRING,   V_ASN1_PRINTABLESTRING, V_ASN1_IA5STRING,

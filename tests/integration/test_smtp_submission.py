@@ -5,6 +5,7 @@ import ssl
 import subprocess
 import time
 from email.message import EmailMessage
+from email.policy import SMTP
 
 import pytest
 
@@ -157,7 +158,7 @@ def test_remote_recipient_must_be_in_trust_space(plexus):
     assert code == 550 and b"5.7.1" in text and b"trust space" in text
     code, _ = s.rcpt("dr.x@" + PEER_DOMAIN, options=["NOTIFY=SUCCESS,FAILURE", "ORCPT=rfc822;dr.x@" + PEER_DOMAIN])
     assert code == 250
-    code, _ = s.data(message(MARTIN, "dr.x@" + PEER_DOMAIN, "vers la clinique").as_bytes())
+    code, _ = s.data(message(MARTIN, "dr.x@" + PEER_DOMAIN, "vers la clinique").as_bytes(policy=SMTP))
     assert code == 250
     s.quit()
 
@@ -193,6 +194,7 @@ def test_invalid_parameters(plexus):
 
 def test_non_ascii_address_needs_smtputf8(plexus):
     s = login(plexus)
+    s.command_encoding = "utf-8"
     s.mail(MARTIN)
     code, text = s.rcpt("hélène@" + PEER_DOMAIN)
     assert code == 553 and b"5.6.7" in text

@@ -65,3 +65,11 @@ TEST(StructureJson, RefusesWhatItDidNotWrite)
     json.replace(json.find("\"v\":1"), 5, "\"v\":9");
     EXPECT_ANY_THROW(MessageStructure::fromJson(json));
 }
+
+TEST(StructureJson, DeepestStructureRoundTrips)
+{
+    std::string text;
+    for (std::size_t i = 0; i < Limits{}.maxDepth; ++i) text += "Content-Type: message/rfc822\n\n";
+    const auto s = parseMessage(crlf(text + "Subject: bottom\n\nhi\n"));
+    EXPECT_EQ(MessageStructure::fromJson(s.toJson()), s);
+}
