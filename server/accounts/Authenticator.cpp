@@ -21,6 +21,17 @@ const std::string& decoyHash()
     return hash;
 }
 
+class HashingPermit {
+public:
+    explicit HashingPermit(std::counting_semaphore<>& permits) : permits_(permits) { permits_.acquire(); }
+    ~HashingPermit() { permits_.release(); }
+    HashingPermit(const HashingPermit&) = delete;
+    HashingPermit& operator=(const HashingPermit&) = delete;
+
+private:
+    std::counting_semaphore<>& permits_;
+};
+
 }  // namespace
 
 Authenticator::Authenticator(store::ConnectionPool& pool, AuthPolicy policy)
@@ -53,7 +64,11 @@ AuthOutcome Authenticator::withPassword(std::string_view address, std::string_vi
     auto db = pool_.acquire();
     const auto account = AccountStore::find(*db, login);
     const auto hash = account ? AccountStore::passwordHash(*db, login) : std::nullopt;
-    const bool matches = verifyPassword(password, hash && !hash->empty() ? *hash : decoyHash());
+    bool matches = false;
+    {
+        HashingPermit permit(hashing_);
+        matches = verifyPassword(password, hash && !hash->empty() ? *hash : decoyHash());
+    }
     if (!account) return refuse(login, clientIp, "unknown account");
     if (!hash) return refuse(login, clientIp, "account has no password");
     if (!matches) return refuse(login, clientIp, "wrong password");

@@ -10,6 +10,7 @@
 #include "store/ConnectionPool.h"
 
 #include <optional>
+#include <semaphore>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,6 +52,8 @@ private:
 
     store::ConnectionPool& pool_;
     AuthPolicy policy_;
+    // scrypt takes 16 MiB per check: bound how many run at once.
+    std::counting_semaphore<> hashing_{4};
     std::optional<TokenVerifier> verifier_;
     AuthThrottle throttle_;
 };

@@ -140,3 +140,24 @@ def test_idle_timeout(plexus):
     code, text, _ = s.reply()  # the server speaks first, after its idle limit
     assert code == 421 and "4.4.2" in text
     assert time.time() - start < 10
+
+
+def test_session_time_limit(tmp_path):
+    from plexus_harness import Plexus
+    p = Plexus(tmp_path, "limite.mssante.test")
+    p.set_config("limits", "session_time", "2")
+    p.start()
+    try:
+        s = raw_session("127.0.0.1", p.ports["submission"])
+        s.reply()
+        start = time.time()
+        while True:
+            s.send("NOOP\r\n")
+            code, text, _ = s.reply()
+            if code != 250:
+                break
+            time.sleep(0.3)
+        assert code == 421 and "4.4.2" in text and "time limit" in text
+        assert 2 <= time.time() - start < 6
+    finally:
+        p.stop()

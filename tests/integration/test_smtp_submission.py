@@ -230,3 +230,16 @@ def test_swaks_submission(plexus):
     assert r.returncode == 0, r.stdout + r.stderr
     assert "250 2.0.0 Ok: queued" in r.stdout
     assert "swaks test" in plexus.messages(DURAND)[-1]
+
+
+def test_mailbox_full_is_a_temporary_refusal(plexus):
+    small = "petit@" + DOMAIN
+    r = plexus.ctl("mailbox", "add", small, "--type", "PER", "--rpps", "810000000077", "--quota-mb", "1")
+    assert r.returncode == 0, r.stderr
+    s = login(plexus)
+    s.sendmail(MARTIN, [small], b"Subject: fills it\r\n\r\n" + (b"q" * 998 + b"\r\n") * 1100)
+    s.mail(MARTIN)
+    code, text = s.rcpt(small)
+    assert code == 452 and b"4.2.2" in text
+    assert s.rcpt(DURAND)[0] == 250  # other recipients are unaffected
+    s.quit()
