@@ -95,17 +95,24 @@ def run_load(target, args, root_pid):
     results = multiprocessing.Queue()
     procs = [multiprocessing.Process(target=client, args=(target, i, timing, barrier, results))
              for i in range(args.clients)]
+    load_before = os.getloadavg()[0]
     sampler = MemorySampler(root_pid)
     sampler.start()
     cpu_before = os.times()
-    for p in procs:
-        p.start()
-    limit = time.monotonic() + 60 + args.warmup + args.seconds + 60
-    reports = [results.get(timeout=max(1, limit - time.monotonic())) for _ in procs]
-    for p in procs:
-        p.join(timeout=10)
+    try:
+        for p in procs:
+            p.start()
+        # Connecting, the barrier and the socket timeouts are each bounded by 60 s or less.
+        limit = time.monotonic() + 60 + args.warmup + args.seconds + 60
+        reports = [results.get(timeout=max(1, limit - time.monotonic())) for _ in procs]
+        for p in procs:
+            p.join(timeout=10)
+    finally:
+        for p in procs:
+            if p.is_alive():
+                p.terminate()
+        sampler.stop()
     cpu = os.times()
-    sampler.stop()
     latencies = sorted(x for r in reports for x in r["latencies"])
     window = len(latencies)
     return {
@@ -120,6 +127,7 @@ def run_load(target, args, root_pid):
         "peak_pss_kib": sampler.peak_pss,
         "client_cpu_s": round(cpu.children_user + cpu.children_system
                               - cpu_before.children_user - cpu_before.children_system, 1),
+        "load_avg_before": round(load_before, 2),
         "errors": [r["error"] for r in reports if r["error"]],
     }
 
@@ -350,7 +358,7 @@ def print_table(results):
     rows = [("messages/s", "messages_per_s"), ("p50 latency (ms)", "p50_ms"), ("p99 latency (ms)", "p99_ms"),
             ("peak RSS, sum (MiB)", "peak_rss_kib"), ("peak PSS, sum (MiB)", "peak_pss_kib"),
             ("acknowledged", "acked"), ("in mailbox", "stored"), ("still queued", "queued"),
-            ("client CPU (s)", "client_cpu_s")]
+            ("client CPU (s)", "client_cpu_s"), ("load avg before", "load_avg_before")]
     names = list(results)
     print(f"\n{'':24}" + "".join(f"{n:>12}" for n in names))
     for label, key in rows:

@@ -73,8 +73,10 @@ std::string replaceAll(std::string text, const std::string& from, const std::str
 
 class RealWhitelist : public testing::Test {
 protected:
-    static void SetUpTestSuite()
+    // Loaded once, in SetUp rather than SetUpTestSuite: a missing file must fail the tests, not skip them.
+    void SetUp() override
     {
+        if (list) return;
         const auto start = std::chrono::steady_clock::now();
         list = std::make_unique<Whitelist>(Whitelist::loadFile(kRealList));
         const std::chrono::duration<double, std::milli> elapsed = std::chrono::steady_clock::now() - start;
