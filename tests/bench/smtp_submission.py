@@ -95,7 +95,8 @@ def run_load(target, args, root_pid):
     results = multiprocessing.Queue()
     procs = [multiprocessing.Process(target=client, args=(target, i, timing, barrier, results))
              for i in range(args.clients)]
-    load_before = os.getloadavg()[0]
+    background = cpu_busy_percent(sample_for=1.0)
+    busy_before = cpu_jiffies()
     sampler = MemorySampler(root_pid)
     sampler.start()
     cpu_before = os.times()
@@ -113,6 +114,7 @@ def run_load(target, args, root_pid):
                 p.terminate()
         sampler.stop()
     cpu = os.times()
+    busy = cpu_busy_percent(busy_before)
     latencies = sorted(x for r in reports for x in r["latencies"])
     window = len(latencies)
     return {
@@ -127,9 +129,29 @@ def run_load(target, args, root_pid):
         "peak_pss_kib": sampler.peak_pss,
         "client_cpu_s": round(cpu.children_user + cpu.children_system
                               - cpu_before.children_user - cpu_before.children_system, 1),
-        "load_avg_before": round(load_before, 2),
+        "machine_cpu_busy_pct": busy,
+        "background_cpu_busy_pct": background,
         "errors": [r["error"] for r in reports if r["error"]],
     }
+
+
+# --- machine -------------------------------------------------------------------
+
+def cpu_jiffies():
+    """(busy, total) CPU time of the whole machine, from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def cpu_busy_percent(since=None, sample_for=0.0):
+    """Machine CPU busy % since an earlier cpu_jiffies(), or over the next sample_for seconds.
+    Before a run it shows other work on the machine (builds) that would skew the figures."""
+    if since is None:
+        since = cpu_jiffies()
+        time.sleep(sample_for)
+    busy, total = cpu_jiffies()
+    return round(100 * (busy - since[0]) / max(1, total - since[1]), 1)
 
 
 # --- memory --------------------------------------------------------------------
@@ -358,7 +380,8 @@ def print_table(results):
     rows = [("messages/s", "messages_per_s"), ("p50 latency (ms)", "p50_ms"), ("p99 latency (ms)", "p99_ms"),
             ("peak RSS, sum (MiB)", "peak_rss_kib"), ("peak PSS, sum (MiB)", "peak_pss_kib"),
             ("acknowledged", "acked"), ("in mailbox", "stored"), ("still queued", "queued"),
-            ("client CPU (s)", "client_cpu_s"), ("load avg before", "load_avg_before")]
+            ("client CPU (s)", "client_cpu_s"), ("machine CPU busy (%)", "machine_cpu_busy_pct"),
+            ("CPU busy before run (%)", "background_cpu_busy_pct")]
     names = list(results)
     print(f"\n{'':24}" + "".join(f"{n:>12}" for n in names))
     for label, key in rows:
