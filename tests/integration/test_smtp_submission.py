@@ -243,3 +243,18 @@ def test_mailbox_full_is_a_temporary_refusal(plexus):
     assert code == 452 and b"4.2.2" in text
     assert s.rcpt(DURAND)[0] == 250  # other recipients are unaffected
     s.quit()
+
+
+def test_tls_below_1_2_is_refused(plexus):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.set_ciphers("DEFAULT:@SECLEVEL=0")  # let the client itself offer TLS 1.1
+    ctx.minimum_version = ssl.TLSVersion.TLSv1
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_1
+    with pytest.raises((ssl.SSLError, ConnectionResetError)):
+        smtplib.SMTP_SSL("127.0.0.1", plexus.ports["submissions"], context=ctx, timeout=10)
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    s = smtplib.SMTP_SSL("127.0.0.1", plexus.ports["submissions"], context=ctx, timeout=10)
+    assert s.sock.version() == "TLSv1.2"
+    s.quit()
