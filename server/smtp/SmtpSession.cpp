@@ -18,7 +18,6 @@
 #include <Poco/String.h>
 #include <Poco/Timestamp.h>
 
-#include <openssl/ssl.h>
 
 #include <algorithm>
 #include <map>
@@ -261,7 +260,7 @@ void SmtpSession::startTls()
     // Certificates are requested everywhere: peers on MX, APP accounts (EXTERNAL) on submission.
     connection_.startTls(services_.tls.withClientCertificates());
     if (const auto certificate = connection_.peerCertificate()) {
-        peerDn_ = trust::DistinguishedName::fromX509(const_cast<X509*>(certificate->certificate()));
+        peerDn_ = trust::DistinguishedName::fromX509(certificate->certificate());
         peerNames_ = net::identitiesOf(certificate->certificate());
     }
 }
