@@ -19,16 +19,4 @@ void EventLog::append(store::Database& db, const Event& event)
         .run();
 }
 
-std::vector<StoredEvent> EventLog::after(store::Database& db, std::int64_t lastSeenId, int limit)
-{
-    auto stmt = db.prepare(
-        "SELECT id, time, type, actor, client, object, outcome, detail FROM events WHERE id > ? ORDER BY id LIMIT ?");
-    stmt.bind(1, lastSeenId).bind(2, limit);
-    std::vector<StoredEvent> result;
-    while (stmt.step())
-        result.push_back({stmt.int64(0), stmt.int64(1),
-                          Event{stmt.text(2), stmt.text(3), stmt.text(4), stmt.text(5), stmt.text(6), stmt.text(7)}});
-    return result;
-}
-
 }  // namespace plexus::events

@@ -1,5 +1,5 @@
 // The durable event log: audit and mail events, appended inside store
-// transactions, read in order by the consumers (audit, plugins).
+// transactions; consumers (audit, plugins) will read it in id order.
 #pragma once
 
 #include "store/Sqlite.h"
@@ -21,16 +21,9 @@ struct Event {
     std::string detailJson = "{}";
 };
 
-struct StoredEvent {
-    std::int64_t id;
-    std::int64_t timeMicros;
-    Event event;
-};
-
 class EventLog {
 public:
     static void append(store::Database& db, const Event& event);
-    static std::vector<StoredEvent> after(store::Database& db, std::int64_t lastSeenId, int limit);
 };
 
 }  // namespace plexus::events

@@ -67,11 +67,6 @@ Poco::Net::Context::Ptr makeServerContext(const TlsFiles& files, ClientCertifica
     return context;
 }
 
-Poco::Net::Context::Ptr makeClientContext(const TlsFiles& files)
-{
-    return makeContext(Poco::Net::Context::TLS_CLIENT_USE, files, Poco::Net::Context::VERIFY_STRICT);
-}
-
 TlsContexts::TlsContexts(TlsFiles files) : files_(std::move(files)) { reload(); }
 
 void TlsContexts::reload()

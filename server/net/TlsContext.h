@@ -25,7 +25,6 @@ enum class ClientCertificates {
 };
 
 Poco::Net::Context::Ptr makeServerContext(const TlsFiles& files, ClientCertificates clientCertificates);
-Poco::Net::Context::Ptr makeClientContext(const TlsFiles& files);
 
 // The contexts every listener takes its TLS context from; swapped on reload.
 class TlsContexts {
@@ -35,7 +34,6 @@ public:
     void reload();
     Poco::Net::Context::Ptr withClientCertificates() const;
     Poco::Net::Context::Ptr withoutClientCertificates() const;
-    const TlsFiles& files() const { return files_; }
 
 private:
     TlsFiles files_;

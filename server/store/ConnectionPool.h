@@ -32,7 +32,6 @@ public:
     {
     }
     Lease acquire();
-    const std::string& path() const { return path_; }
 
 private:
     void giveBack(std::unique_ptr<Database> db);

@@ -67,7 +67,6 @@ public:
 
     NewBlob createBlob() const;
     BlobReader openBlob(const std::string& relativePath) const;
-    const std::string& blobDirectory() const { return blobDir_; }
 
     // INBOX and the RFC 6154 special-use folders of a new account.
     static void createDefaultFolders(Database& db, std::int64_t accountId);
