@@ -63,13 +63,10 @@ int runDaemon(const Settings& settings)
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     std::signal(SIGPIPE, SIG_IGN);
 
-    {
-        store::Database db(settings.databasePath);
-        store::migrateSchema(db);
-    }
     store::MailboxStore mailboxes(settings.blobDir, store::AtRestKey::loadFile(settings.atRestKeyPath));
     {
         store::Database db(settings.databasePath);
+        store::migrateSchema(db);
         if (const auto removed = mailboxes.removeOrphanBlobs(db))
             log.warning("removed %z unfinished message file(s) left by an interrupted run", removed);
     }

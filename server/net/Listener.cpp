@@ -37,6 +37,10 @@ constexpr int sessionStackSize = 256 * 1024;
 Listener::Listener(ListenerOptions options, SessionHandler handler)
     : options_(std::move(options)),
       handler_(std::move(handler)),
+      activeSessions_(metrics::Registry::instance().gauge("plexus_sessions_active", "Open client sessions",
+                                                          "listener=\"" + options_.name + "\"")),
+      acceptedSessions_(metrics::Registry::instance().counter("plexus_sessions_total", "Sessions accepted",
+                                                              "listener=\"" + options_.name + "\"")),
       pool_(options_.name, 2, options_.maxSessions, 60, sessionStackSize)
 {
     Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(options_.address, options_.port), 128);
@@ -54,18 +58,15 @@ unsigned short Listener::port() const { return server_->port(); }
 
 void Listener::runSession(Poco::Net::StreamSocket& socket)
 {
-    static auto& sessions = metrics::Registry::instance();
-    auto& active = sessions.gauge("plexus_sessions_active", "Open client sessions", "listener=\"" + options_.name + "\"");
-    auto& total = sessions.counter("plexus_sessions_total", "Sessions accepted", "listener=\"" + options_.name + "\"");
     if (stopping_) return;
-    active.add(1);
-    total.add();
+    activeSessions_.add(1);
+    acceptedSessions_.add();
     try {
         handler_(socket);
     } catch (const std::exception& e) {
         Poco::Logger::get(options_.name).warning("session ended: %s", std::string(e.what()));
     }
-    active.add(-1);
+    activeSessions_.add(-1);
 }
 
 void Listener::stop()

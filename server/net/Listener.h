@@ -3,6 +3,8 @@
 // which end at their next command boundary.
 #pragma once
 
+#include "metrics/Metrics.h"
+
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/Net/TCPServer.h>
 #include <Poco/ThreadPool.h>
@@ -41,6 +43,8 @@ private:
 
     ListenerOptions options_;
     SessionHandler handler_;
+    metrics::Gauge& activeSessions_;
+    metrics::Counter& acceptedSessions_;
     Poco::ThreadPool pool_;
     std::unique_ptr<Poco::Net::TCPServer> server_;
     std::atomic<bool> stopping_{false};
