@@ -5,6 +5,7 @@
 
 #include "accounts/Authenticator.h"
 #include "net/TlsContext.h"
+#include "store/ChangeNotifier.h"
 #include "store/CommitQueue.h"
 #include "store/ConnectionPool.h"
 #include "store/MailboxStore.h"
@@ -46,6 +47,7 @@ struct SmtpServices {
     store::MailboxStore& mailboxes;
     store::CommitQueue& commits;
     store::ConnectionPool& reads;
+    store::ChangeNotifier& changes;  // INBOXes that received a message
     accounts::Authenticator& authenticator;
     net::TlsContexts& tls;
     std::function<std::shared_ptr<const trust::Whitelist>()> whitelist;

@@ -3,10 +3,11 @@
 #include "smtp/SmtpServer.h"
 
 #include "accounts/Sasl.h"
+#include "accounts/SaslServer.h"
 #include "events/EventLog.h"
 #include "metrics/Metrics.h"
 #include "net/Connection.h"
-#include "smtp/MessageReceiver.h"
+#include "intake/MessageReceiver.h"
 #include "smtp/SmtpCommand.h"
 #include "trust/DistinguishedName.h"
 
@@ -29,6 +30,8 @@ namespace {
 
 using accounts::Account;
 using Clock = std::chrono::steady_clock;
+using intake::MessageProblem;
+using intake::MessageReceiver;
 
 std::string serviceName(SmtpService service)
 {
@@ -112,7 +115,6 @@ private:
     // SASL (RFC 4954): a continuation exchange.
     std::optional<std::string> readSaslResponse();
     void completeAuth(const accounts::AuthOutcome& outcome, const std::string& mechanism);
-    std::optional<accounts::AuthOutcome> authenticate(const std::string& mechanism, std::optional<std::string> initial);
 
     bool checkMxSender(const std::string& sender);
     void receiveData();
@@ -246,9 +248,8 @@ void SmtpSession::handleEhlo(const std::string& argument, bool extended)
     if (!connection_.isTls()) lines.push_back("STARTTLS");
     if (service_ != SmtpService::Mx && connection_.isTls() && !identity_) {
         std::string mechanisms = "AUTH";
-        if (services_.authenticator.passwordsAllowed()) mechanisms += " PLAIN LOGIN";
-        if (services_.authenticator.tokensEnabled()) mechanisms += " XOAUTH2 OAUTHBEARER";
-        if (!peerNames_.empty()) mechanisms += " EXTERNAL";
+        for (const auto& mechanism : accounts::saslMechanisms(services_.authenticator, !peerNames_.empty()))
+            mechanisms += " " + mechanism;
         if (mechanisms != "AUTH") lines.push_back(mechanisms);
     }
     lines.push_back("HELP");
@@ -319,56 +320,6 @@ std::optional<std::string> SmtpSession::readSaslResponse()
     return decoded;
 }
 
-// Runs the mechanism's exchange; nullopt when it ended without a verdict (the reply is sent).
-std::optional<accounts::AuthOutcome> SmtpSession::authenticate(const std::string& mechanism,
-                                                               std::optional<std::string> initial)
-{
-    auto& auth = services_.authenticator;
-    const std::string client = connection_.peerAddress();
-    auto response = [&](const std::string& challenge) -> std::optional<std::string> {
-        if (initial) return std::exchange(initial, std::nullopt);
-        reply("334 " + challenge);
-        return readSaslResponse();
-    };
-    if (mechanism == "PLAIN" && auth.passwordsAllowed()) {
-        const auto data = response("");
-        if (!data) return std::nullopt;
-        const auto credentials = accounts::parsePlain(*data);
-        if (!credentials) return accounts::AuthOutcome{{}, "malformed PLAIN response", false};
-        if (!credentials->authzid.empty() && Poco::icompare(credentials->authzid, credentials->authcid) != 0)
-            return accounts::AuthOutcome{{}, "PLAIN authorization identity differs from the login", false};
-        return auth.withPassword(credentials->authcid, credentials->password, client);
-    }
-    if (mechanism == "LOGIN" && auth.passwordsAllowed()) {
-        const auto user = response("VXNlcm5hbWU6");  // "Username:"
-        if (!user) return std::nullopt;
-        const auto password = response("UGFzc3dvcmQ6");  // "Password:"
-        if (!password) return std::nullopt;
-        return auth.withPassword(*user, *password, client);
-    }
-    if ((mechanism == "XOAUTH2" || mechanism == "OAUTHBEARER") && auth.tokensEnabled()) {
-        const auto data = response("");
-        if (!data) return std::nullopt;
-        const auto bearer = mechanism == "XOAUTH2" ? accounts::parseXoauth2(*data) : accounts::parseOauthBearer(*data);
-        auto outcome = bearer ? auth.withToken(bearer->user, bearer->token, client)
-                              : accounts::AuthOutcome{{}, "malformed " + mechanism + " response", false};
-        if (!outcome.ok() && !outcome.throttled) {
-            // RFC 7628 3.2.2: an error challenge, answered by an empty response, then the failure.
-            reply("334 " + accounts::encodeBase64(accounts::oauthBearerFailureChallenge("invalid_token", "openid")));
-            const auto ack = connection_.readLine(settings_.limits.authLine);
-            if (!ack) quit_ = true;
-        }
-        return outcome;
-    }
-    if (mechanism == "EXTERNAL" && !peerNames_.empty()) {
-        const auto authzid = response("");
-        if (!authzid) return std::nullopt;
-        return auth.withCertificate(peerNames_, *authzid, client);
-    }
-    refuse("504 5.5.4 Unrecognized authentication type");
-    return std::nullopt;
-}
-
 // RFC 4954
 void SmtpSession::handleAuth(const std::string& argument)
 {
@@ -404,8 +355,16 @@ void SmtpSession::handleAuth(const std::string& argument)
             }
         }
     }
-    const auto outcome = authenticate(mechanism, std::move(initial));
-    if (outcome && !quit_) completeAuth(*outcome, mechanism);
+    const auto result = accounts::runSaslMechanism(
+        services_.authenticator, mechanism, std::move(initial), peerNames_, connection_.peerAddress(),
+        [this](const std::string& challenge) {
+            reply("334 " + accounts::encodeBase64(challenge));
+            return readSaslResponse();
+        });
+    if (result.status == accounts::SaslResult::Status::Unsupported)
+        refuse("504 5.5.4 Unrecognized authentication type");
+    else if (result.status == accounts::SaslResult::Status::Done && !quit_)
+        completeAuth(result.outcome, mechanism);
 }
 
 void SmtpSession::completeAuth(const accounts::AuthOutcome& outcome, const std::string& mechanism)
@@ -797,11 +756,12 @@ void SmtpSession::deliver(MessageReceiver& receiver)
     const events::Event event{delivery.outbound.empty() ? "message.received" : "message.submitted",
                               identity_ ? identity_->address : transaction_.sender, connection_.peerAddress(),
                               messageId, "success", jsonOf(detail)};
+    std::vector<store::DeliveredCopy> copies;
     try {
         services_.commits
             .submit(
                 [&](store::Database& db) {
-                    services_.mailboxes.recordDelivery(db, delivery);
+                    copies = services_.mailboxes.recordDelivery(db, delivery);
                     events::EventLog::append(db, event);
                 },
                 {received.blobDirectory})
@@ -819,6 +779,7 @@ void SmtpSession::deliver(MessageReceiver& receiver)
         metrics::Registry::instance().counter("plexus_smtp_bytes_received_total", "Bytes of accepted messages");
     accepted.add();
     bytes.add(received.size);
+    for (const auto& copy : copies) services_.changes.notify(copy.mailboxId);
     log_.information("%s accepted %s from <%s> for %z recipient(s), %Lu bytes", queueId, messageId,
                      transaction_.sender, transaction_.recipientCount(), received.size);
     reply("250 2.0.0 Ok: queued as " + queueId);

@@ -1,6 +1,7 @@
-// Receives the bytes of one message (from DATA after dot-unstuffing, or BDAT
-// chunks) straight into an encrypted blob and the MIME structure parser, so a
-// message is never held whole in memory, and enforces the size limits.
+// Receives the bytes of one message (SMTP DATA after dot-unstuffing, BDAT
+// chunks, IMAP APPEND literals) straight into an encrypted blob and the MIME
+// structure parser, so a message is never held whole in memory, and enforces
+// the size limits.
 #pragma once
 
 #include "mime/StructureParser.h"
@@ -11,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-namespace plexus::smtp {
+namespace plexus::intake {
 
 enum class MessageProblem { None, TooBig, HeaderTooBig, LineTooLong, BareLf };
 
@@ -48,4 +49,4 @@ private:
     MessageProblem problem_ = MessageProblem::None;
 };
 
-}  // namespace plexus::smtp
+}  // namespace plexus::intake

@@ -1,6 +1,6 @@
-#include "smtp/MessageReceiver.h"
+#include "intake/MessageReceiver.h"
 
-namespace plexus::smtp {
+namespace plexus::intake {
 
 MessageReceiver::MessageReceiver(const store::MailboxStore& store, std::uint64_t maxSize, std::uint64_t maxHeaderSize)
     : blob_(store.createBlob()), maxSize_(maxSize), maxHeaderSize_(maxHeaderSize)
@@ -44,4 +44,4 @@ MessageReceiver::Received MessageReceiver::finish()
     return Received{blob_->relativePath, blob_->directory, size_, parser_.finish()};
 }
 
-}  // namespace plexus::smtp
+}  // namespace plexus::intake
