@@ -1,6 +1,9 @@
-"""The HTTPS API (/healthz, /metrics) with curl, and plexusctl's behaviour."""
+"""The HTTPS API (/healthz, /metrics, autoconfig) with curl, and plexusctl's behaviour."""
 import json
 import subprocess
+from xml.etree import ElementTree
+
+import pytest
 
 from conftest import DOMAIN
 
@@ -42,6 +45,21 @@ def test_metrics_count_sessions_messages_refusals_and_commits(plexus):
     assert values["plexus_store_commit_seconds_count"] >= 1
     assert "plexus_smtp_bytes_received_total" in values
     assert values['plexus_sessions_active{listener="submission"}'] == 0
+
+
+@pytest.mark.parametrize("path", ["/.well-known/autoconfig/mail/config-v1.1.xml", "/mail/config-v1.1.xml"])
+def test_autoconfig_points_clients_at_this_instance(plexus, path):
+    code, body = curl(plexus, path + "?emailaddress=dr.martin%40" + DOMAIN)
+    assert code == 200
+    root = ElementTree.fromstring(body)
+    assert root.tag == "clientConfig"
+    provider = root.find("emailProvider")
+    assert [d.text for d in provider.findall("domain")] == [DOMAIN]
+    servers = [(s.get("type"), int(s.find("port").text), s.find("socketType").text)
+               for s in provider.findall("incomingServer") + provider.findall("outgoingServer")]
+    assert servers == [("imap", plexus.ports["imaps"], "SSL"), ("imap", plexus.ports["imap"], "STARTTLS"),
+                       ("smtp", plexus.ports["submissions"], "SSL"), ("smtp", plexus.ports["submission"], "STARTTLS")]
+    assert {s.find("username").text for s in provider.iter() if s.find("username") is not None} == {"%EMAILADDRESS%"}
 
 
 def test_unknown_path_is_404(plexus):
