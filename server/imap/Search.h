@@ -84,9 +84,6 @@ public:
 
 bool matches(const SearchKey& key, SearchSubject& message);
 
-// Decodes RFC 2047 encoded-words (B and Q, any charset iconv knows) in a
-// header value; undecodable words are kept as written.
-std::string decodeHeaderValue(std::string_view raw);
 // The unfolded value of every occurrence of `field` in a header block.
 std::vector<std::string> headerValues(std::string_view headerBlock, std::string_view field);
 // Case-insensitive substring test on UTF-8 (ASCII and Latin-1 Supplement letters folded).
