@@ -182,6 +182,15 @@ void AccountStore::addDelegate(Database& db, std::string_view orgAddress, std::s
         .bind(1, org->id)
         .bind(2, person->id)
         .run();
+    // IMAP access: the delegate gets every right but "a" (administer) on each existing
+    // folder of the organization; folders created later inherit it (FolderStore::create).
+    // An "a" the delegate already had is kept.
+    db.prepare("INSERT INTO acl (mailbox_id, identifier, rights) SELECT id, ?1, 'lrswipkxte' FROM mailboxes "
+               "WHERE account_id = ?2 ON CONFLICT (mailbox_id, identifier) DO UPDATE "
+               "SET rights = 'lrswipkxte' || iif(instr(acl.rights, 'a') > 0, 'a', '')")
+        .bind(1, person->address)
+        .bind(2, org->id)
+        .run();
 }
 
 bool AccountStore::isDelegate(Database& db, std::int64_t orgId, std::int64_t personId)

@@ -74,10 +74,13 @@ void MailboxStore::createDefaultFolders(Database& db, std::int64_t accountId)
 {
     auto insert = db.prepare(
         "INSERT INTO mailboxes (account_id, name, special_use, uidvalidity) VALUES (?, ?, ?, ?)");
+    // Subscribed too: clients that show only subscribed folders (Thunderbird's default) see them.
+    auto subscribe = db.prepare("INSERT INTO subscriptions (account_id, name) VALUES (?, ?)");
     for (const auto& folder : defaultFolders) {
         insert.bind(1, accountId).bind(2, folder.name);
         if (folder.specialUse) insert.bind(3, folder.specialUse); else insert.bindNull(3);
         insert.bind(4, uidValidityNow()).run();
+        subscribe.bind(1, accountId).bind(2, folder.name).run();
     }
 }
 

@@ -8,7 +8,7 @@ namespace plexus::store {
 namespace {
 
 // Each entry upgrades the schema from version i to i+1. Never edit a shipped entry.
-const std::array<const char*, 1> migrations{
+const std::array<const char*, 2> migrations{
     R"sql(
 CREATE TABLE accounts (
     id            INTEGER PRIMARY KEY,
@@ -90,6 +90,48 @@ CREATE TABLE events (
     outcome TEXT NOT NULL,
     detail  TEXT                     -- JSON
 );
+)sql",
+    R"sql(
+-- IMAP subscriptions are names, kept when the folder goes (RFC 3501 §6.3.6).
+-- Filled from mailboxes.subscribed, which stays but is unused from now on.
+CREATE TABLE subscriptions (
+    account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    name       TEXT NOT NULL,
+    PRIMARY KEY (account_id, name)
+) WITHOUT ROWID;
+INSERT INTO subscriptions (account_id, name) SELECT account_id, name FROM mailboxes WHERE subscribed = 1;
+
+-- Access control lists (RFC 4314): the owner has every right without an entry.
+CREATE TABLE acl (
+    mailbox_id INTEGER NOT NULL REFERENCES mailboxes (id) ON DELETE CASCADE,
+    identifier TEXT NOT NULL COLLATE NOCASE,  -- an account address, or "anyone"
+    rights     TEXT NOT NULL,
+    PRIMARY KEY (mailbox_id, identifier)
+) WITHOUT ROWID;
+CREATE INDEX acl_identifier ON acl (identifier);  -- the folders shared with a user
+-- Existing delegates get every right but "a" on the folders of their organization.
+INSERT INTO acl (mailbox_id, identifier, rights)
+    SELECT m.id, p.address, 'lrswipkxte'
+    FROM delegations d JOIN mailboxes m ON m.account_id = d.org_id JOIN accounts p ON p.id = d.person_id;
+
+-- The highest UIDVALIDITY ever given to a folder of the account, deleted ones
+-- included, so that a re-created name gets a greater one (RFC 3501 §2.3.1.1).
+ALTER TABLE accounts ADD COLUMN last_uidvalidity INTEGER NOT NULL DEFAULT 0;
+
+-- Expunged UIDs and the modseq of their expunge (RFC 7162 QRESYNC VANISHED).
+CREATE TABLE expunged (
+    mailbox_id INTEGER NOT NULL REFERENCES mailboxes (id) ON DELETE CASCADE,
+    uid        INTEGER NOT NULL,
+    modseq     INTEGER NOT NULL,
+    PRIMARY KEY (mailbox_id, uid)
+) WITHOUT ROWID;
+CREATE INDEX messages_modseq ON messages (mailbox_id, modseq);
+
+-- Text of each blob for SEARCH (rowid = blobs.id); trigram: substrings of 3+ characters.
+CREATE VIRTUAL TABLE blob_text USING fts5 (header, body, tokenize = 'trigram');
+CREATE TRIGGER blobs_text_delete AFTER DELETE ON blobs BEGIN
+    DELETE FROM blob_text WHERE rowid = old.id;
+END;
 )sql",
 };
 

@@ -1,4 +1,5 @@
 #include "accounts/AccountStore.h"
+#include "store/FolderStore.h"
 #include "store/Schema.h"
 
 #include <gtest/gtest.h>
@@ -86,4 +87,23 @@ TEST_F(AccountStoreTest, PasswordHashIsStoredNotThePassword)
     EXPECT_TRUE(AccountStore::find(*db_, "p@h.fr")->hasPassword);
     EXPECT_EQ(AccountStore::passwordHash(*db_, "p@h.fr"), "$scrypt$opaque");
     EXPECT_THROW(AccountStore::setPasswordHash(*db_, "none@h.fr", "x"), AccountError);
+}
+
+TEST_F(AccountStoreTest, DelegatesGetRightsOnEveryFolderOfTheOrganization)
+{
+    using plexus::store::FolderStore;
+    const auto person = add("p@h.fr", AccountType::PER, "1");
+    const auto org = add("service@h.fr", AccountType::ORG, "750000001");
+    const auto labo = FolderStore::create(*db_, org.id, "Labo");
+    FolderStore::setAcl(*db_, labo.id, "p@h.fr", "la");  // an "a" given before is kept
+    AccountStore::addDelegate(*db_, "service@h.fr", "p@h.fr");
+    AccountStore::addDelegate(*db_, "service@h.fr", "p@h.fr");  // idempotent
+    for (const auto& folder : FolderStore::folders(*db_, org.id))
+        EXPECT_EQ(FolderStore::rightsOf(*db_, folder, person.id, person.address),
+                  folder.name == "Labo" ? "lrswipkxtea" : "lrswipkxte") << folder.name;
+    EXPECT_EQ(FolderStore::sharedWith(*db_, "p@h.fr").size(), 7u);
+    // Later folders inherit it from their parent, or from INBOX.
+    const auto later = FolderStore::create(*db_, org.id, "Later");
+    EXPECT_EQ(FolderStore::rightsOf(*db_, later, person.id, person.address), "lrswipkxte");
+    EXPECT_TRUE(FolderStore::acl(*db_, FolderStore::find(*db_, person.id, "INBOX")->id).empty());
 }
