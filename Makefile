@@ -4,7 +4,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 DEMO_DIR   ?= demo
 
-.PHONY: deps build demo test test-unit test-integration asan-test bench clean
+.PHONY: deps build demo test test-unit test-integration asan-test bench bench-imap clean
 
 deps:
 	bash packaging/install-deps.sh
@@ -35,6 +35,9 @@ asan-test: deps
 
 bench: build
 	PLEXUS_BUILD_DIR=$(abspath $(BUILD)) /usr/bin/python3 tests/bench/smtp_submission.py
+
+bench-imap: build
+	PLEXUS_BUILD_DIR=$(abspath $(BUILD)) /usr/bin/python3 tests/bench/imap_mixed.py
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
