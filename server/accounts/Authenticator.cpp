@@ -64,10 +64,12 @@ AuthOutcome Authenticator::withPassword(std::string_view address, std::string_vi
     auto db = pool_.acquire();
     const auto account = AccountStore::find(*db, login);
     const auto hash = account ? AccountStore::passwordHash(*db, login) : std::nullopt;
-    bool matches = false;
-    {
+    const bool hasHash = hash && !hash->empty();
+    bool matches = hasHash && verified_.contains(*hash, password, now());
+    if (!matches) {
         HashingPermit permit(hashing_);
-        matches = verifyPassword(password, hash && !hash->empty() ? *hash : decoyHash());
+        matches = verifyPassword(password, hasHash ? *hash : decoyHash());
+        if (matches && hasHash) verified_.remember(*hash, password, now());
     }
     if (!account) return refuse(login, clientIp, "unknown account");
     if (!hash) return refuse(login, clientIp, "account has no password");

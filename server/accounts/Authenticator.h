@@ -7,6 +7,7 @@
 #include "accounts/AccountStore.h"
 #include "accounts/AuthThrottle.h"
 #include "accounts/TokenVerifier.h"
+#include "accounts/VerifiedPasswordCache.h"
 #include "store/ConnectionPool.h"
 
 #include <optional>
@@ -56,6 +57,7 @@ private:
     std::counting_semaphore<> hashing_{4};
     std::optional<TokenVerifier> verifier_;
     AuthThrottle throttle_;
+    VerifiedPasswordCache verified_;
 };
 
 }  // namespace plexus::accounts
