@@ -22,19 +22,21 @@ cat <<TXT
 
 Plexus demo for $domain (data in $dir/)
   SMTP submission  127.0.0.1:$(port submission) (STARTTLS)   submissions 127.0.0.1:$(port submissions) (TLS)
+  IMAP             127.0.0.1:$(port imap) (STARTTLS)   imaps 127.0.0.1:$(port imaps) (TLS)
   MX (operators)   127.0.0.1:$(port mx) (STARTTLS + client certificate)
-  HTTPS API        https://127.0.0.1:$(port http)/healthz  /metrics
+  HTTPS API        https://127.0.0.1:$(port http)/healthz  /metrics  /.well-known/autoconfig/mail/config-v1.1.xml
   CA certificate   $dir/pki/ca.crt   (trust it in the mail client)
 
   dr.martin@$domain     password demo-martin   (PER, RPPS 810000000001, delegate of secretariat.cardio@)
   ide.durand@$domain    password demo-durand   (PER, RPPS 810000000002)
-  secretariat.cardio@$domain                   (ORG: log in as dr.martin, send as the secretariat)
+  secretariat.cardio@$domain                   (ORG: log in as dr.martin; IMAP folder Shared/secretariat.cardio@$domain/INBOX)
   labo@$domain          certificate $dir/certs/labo@$domain.crt (APP, SASL EXTERNAL)
 
   Try: swaks --server 127.0.0.1:$(port submission) --tls --tls-ca-path $dir/pki/ca.crt \\
          --auth PLAIN --auth-user dr.martin@$domain --auth-password demo-martin \\
          --from dr.martin@$domain --to ide.durand@$domain
-  Then: $build/server/cli/plexusctl --config $dir/plexus.conf mailbox show ide.durand@$domain
+  Then: curl --ssl-reqd --cacert $dir/pki/ca.crt -u ide.durand@$domain:demo-durand \\
+         'imaps://127.0.0.1:$(port imaps)/INBOX;UID=1'
 
 TXT
 exec "$build/server/app/plexusd" --config "$dir/plexus.conf"

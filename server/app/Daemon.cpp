@@ -1,8 +1,12 @@
 #include "app/Daemon.h"
 
 #include "accounts/Authenticator.h"
+#include "http/Autoconfig.h"
 #include "http/HttpApi.h"
+#include "imap/ImapServer.h"
+#include "smtp/SmtpServer.h"
 #include "net/Listener.h"
+#include "store/ChangeNotifier.h"
 #include "store/CommitQueue.h"
 #include "store/ConnectionPool.h"
 #include "store/MailboxStore.h"
@@ -78,7 +82,10 @@ int runDaemon(const Settings& settings)
     log.information("trust-space whitelist: %z domains from %s", whitelist.current()->domainCount(),
                     settings.whitelistPath);
 
-    smtp::SmtpServices services{mailboxes, commits, reads, authenticator, tls, [&whitelist] { return whitelist.current(); }};
+    store::ChangeNotifier changes;
+    smtp::SmtpServices services{mailboxes, commits, reads, changes, authenticator, tls,
+                                [&whitelist] { return whitelist.current(); }};
+    imap::ImapServices imapServices{mailboxes, commits, reads, changes, authenticator, tls};
 
     std::atomic<bool> stopping{false};
     const std::function<bool()> isStopping = [&stopping] { return stopping.load(); };
@@ -93,7 +100,31 @@ int runDaemon(const Settings& settings)
     addSmtp("mx", settings.ports.mx, smtp::SmtpService::Mx);
     addSmtp("submission", settings.ports.submission, smtp::SmtpService::Submission);
     addSmtp("submissions", settings.ports.submissions, smtp::SmtpService::Submissions);
+    auto addImap = [&](const std::string& name, unsigned short port, imap::ImapService service) {
+        listeners.push_back(std::make_unique<net::Listener>(
+            net::ListenerOptions{name, settings.ports.address, port, settings.maxSessions},
+            [&, service](Poco::Net::StreamSocket& socket) {
+                imap::runImapSession(socket, service, settings.imap, imapServices, isStopping);
+            }));
+    };
+    addImap("imap", settings.ports.imap, imap::ImapService::Imap);
+    addImap("imaps", settings.ports.imaps, imap::ImapService::Imaps);
     http::HttpApi api(settings.ports.address, settings.ports.http, tls, reads);
+    const http::MailEndpoints endpoints{settings.hostname,
+                                       {settings.smtp.localDomains.begin(), settings.smtp.localDomains.end()},
+                                       settings.ports.imaps,
+                                       settings.ports.imap,
+                                       settings.ports.submissions,
+                                       settings.ports.submission,
+                                       settings.auth.passwordsAllowed,
+                                       settings.auth.token.has_value()};
+    const auto autoconfig = [xml = http::autoconfigXml(endpoints)](Poco::Net::HTTPServerRequest&,
+                                                                     Poco::Net::HTTPServerResponse& response) {
+        response.setContentType("application/xml; charset=utf-8");
+        response.sendBuffer(xml.data(), xml.size());
+    };
+    api.addRoute("/.well-known/autoconfig/mail/config-v1.1.xml", autoconfig);
+    api.addRoute("/mail/config-v1.1.xml", autoconfig);
 
     for (auto& listener : listeners) {
         listener->start();

@@ -86,6 +86,14 @@ Settings loadSettings(const std::string& path)
         limits.sessionTime = std::chrono::seconds(positive<int>(*config, "limits.session_time", 1800));
         s.maxSessions = positive<int>(*config, "limits.max_sessions", s.maxSessions);
 
+        s.imap.hostname = s.hostname;
+        auto& imap = s.imap.limits;
+        imap.messageSize = limits.messageSize;
+        imap.headerSize = limits.headerSize;
+        imap.reader.lineLength = positive<std::size_t>(*config, "limits.imap_line_length", imap.reader.lineLength);
+        imap.idleTimeout = std::chrono::seconds(positive<int>(*config, "limits.imap_idle_timeout", 1800));
+        imap.loginTimeout = std::chrono::seconds(positive<int>(*config, "limits.imap_login_timeout", 60));
+
         s.auth.passwordsAllowed = config->getBool("auth.passwords", true);
         const std::string issuer = config->getString("auth.token_issuer", "");
         if (!issuer.empty()) {

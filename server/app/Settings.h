@@ -4,6 +4,7 @@
 
 #include "accounts/Authenticator.h"
 #include "net/TlsContext.h"
+#include "imap/ImapServer.h"
 #include "smtp/SmtpServer.h"
 
 #include <cstdint>
@@ -30,6 +31,7 @@ struct Settings {
     std::int64_t defaultQuotaBytes = 1ll << 30;
     int maxSessions = 500;
     smtp::SmtpSettings smtp;
+    imap::ImapSettings imap;
     accounts::AuthPolicy auth;
 };
 

@@ -4,6 +4,7 @@
 #include "app/Settings.h"
 
 #include <cstring>
+#include <malloc.h>
 #include <iostream>
 
 int main(int argc, char** argv)
@@ -28,6 +29,10 @@ int main(int argc, char** argv)
         std::cerr << "plexusd: --config FILE is required\n";
         return 2;
     }
+    // Large blocks (scrypt's 16 MiB per login, big literals) go back to the
+    // system when freed: a fixed threshold stops glibc from raising it after
+    // the first such free and keeping them in its heaps.
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
     try {
         plexus::app::setUpLogging(level);
         return plexus::app::runDaemon(plexus::app::loadSettings(configPath));

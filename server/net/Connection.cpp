@@ -21,6 +21,13 @@ Connection::Connection(const Poco::Net::StreamSocket& socket, Poco::Timespan idl
     socket_.setNoDelay(true);
 }
 
+void Connection::setIdleTimeout(Poco::Timespan timeout)
+{
+    idleTimeout_ = timeout;
+    socket_.setReceiveTimeout(timeout);
+    socket_.setSendTimeout(timeout);
+}
+
 bool Connection::fill(bool interruptible)
 {
     flush();  // the peer may be waiting for our answers before it sends more
@@ -71,6 +78,18 @@ std::optional<Line> Connection::readLine(std::size_t maxLength, bool betweenComm
         line.tooLong = true;
     }
     return line;
+}
+
+bool Connection::waitForInput(Poco::Timespan timeout)
+{
+    flush();
+    // A long wait (IDLE) holds no buffers.
+    if (!hasBufferedInput()) {
+        std::string().swap(in_);
+        start_ = 0;
+    }
+    std::string().swap(out_);
+    return hasBufferedInput() || socket_.available() > 0 || socket_.poll(timeout, Poco::Net::Socket::SELECT_READ);
 }
 
 void Connection::flush()

@@ -34,10 +34,17 @@ public:
     // Throws Poco::TimeoutException when the peer stays silent too long.
     std::optional<Line> readLine(std::size_t maxLength, bool betweenCommands = false);
     bool stopRequested() const { return stopRequested_; }
+    bool serverStopping() const { return stopping_(); }
+    // IMAP waits longer once the user has logged in (RFC 3501 §5.4).
+    void setIdleTimeout(Poco::Timespan timeout);
     // Reads exactly `size` bytes (BDAT chunks, IMAP literals) into `sink` in pieces;
     // false if the peer closed first.
     template <typename Sink>
     bool readExact(std::size_t size, Sink&& sink);
+
+    // Flushes, then waits up to `timeout` for input (IMAP IDLE looks for
+    // changes between waits); true when there is some.
+    bool waitForInput(Poco::Timespan timeout);
 
     void write(std::string_view data) { out_.append(data); }
     void flush();
