@@ -433,7 +433,11 @@ void ImapSession::handleFetch(const Command& command, bool uid, std::size_t firs
     }
 
     auto db = services_.reads.acquire();
-    const auto rows = rowsByUid(*db, view.folder.id);
+    // Flag synchronisation (UID, FLAGS, MODSEQ), the commonest FETCH, is answered
+    // from the view alone, without reading every row of the folder.
+    const bool needsRows = request.needsStructure() || request.wants(FetchItem::Kind::InternalDate) ||
+                           request.wants(FetchItem::Kind::Rfc822Size);
+    const auto rows = needsRows ? rowsByUid(*db, view.folder.id) : std::map<std::uint32_t, store::MessageRow>{};
     std::vector<std::uint32_t> read;
     std::vector<std::string> messageIds;
     for (const auto u : uids) {
@@ -441,7 +445,7 @@ void ImapSession::handleFetch(const Command& command, bool uid, std::size_t firs
         const auto& message = view.messages[seq - 1];
         if (request.changedSince && static_cast<std::uint64_t>(message.modseq) <= *request.changedSince) continue;
         const auto row = rows.find(u);
-        if (row == rows.end()) continue;  // expunged by another session, not yet told (RFC 2180 §4.1.3)
+        if (needsRows && row == rows.end()) continue;  // expunged by another session, not yet told (RFC 2180 §4.1.3)
         std::optional<mime::MessageStructure> structure;
         if (request.needsStructure())
             structure = mime::MessageStructure::fromJson(store::FolderStore::structure(*db, row->second.blobId));
@@ -449,8 +453,10 @@ void ImapSession::handleFetch(const Command& command, bool uid, std::size_t firs
         FetchedMessage fetched;
         fetched.uid = u;
         fetched.flags = flagsOf(message);
-        fetched.internalDate = row->second.internalDate;
-        fetched.size = static_cast<std::uint64_t>(row->second.size);
+        if (needsRows) {
+            fetched.internalDate = row->second.internalDate;
+            fetched.size = static_cast<std::uint64_t>(row->second.size);
+        }
         fetched.modseq = static_cast<std::uint64_t>(message.modseq);
         fetched.structure = structure ? &*structure : nullptr;
         fetched.blob = [&]() -> store::BlobReader& {

@@ -1,6 +1,7 @@
 """Starts real plexusd instances for the integration tests and talks to them
 with real clients (smtplib, openssl, swaks, curl)."""
 import base64
+import imaplib
 import json
 import os
 import re
@@ -189,6 +190,22 @@ class Plexus:
         sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", str(key or self.dir / "pki/oidc-issuer.key")],
                              input=signing_input.encode(), capture_output=True, check=True).stdout
         return signing_input + "." + b64url(sig)
+
+    # IMAP
+    def imap(self, ssl=True, user=None, password=None, cert=None, key=None):
+        """An imaplib client trusting the instance's CA: ssl=True on the imaps port,
+        ssl="starttls" on the imap port after STARTTLS, ssl=False plaintext there.
+        Logged in when `user` is given."""
+        ctx = self.tls_context(cert, key)
+        if ssl is True:
+            c = imaplib.IMAP4_SSL("127.0.0.1", self.ports["imaps"], ssl_context=ctx, timeout=30)
+        else:
+            c = imaplib.IMAP4("127.0.0.1", self.ports["imap"], timeout=30)
+            if ssl == "starttls":
+                c.starttls(ssl_context=ctx)
+        if user:
+            c.login(user, password)
+        return c
 
 
 def raw_session(host, port):
