@@ -1,5 +1,7 @@
 #include "imap/Command.h"
 
+#include "mime/Text.h"
+
 #include <Poco/Net/NetException.h>
 
 #include <algorithm>
@@ -239,7 +241,9 @@ private:
         ++position_;
     }
 
-    // quoted = DQUOTE *QUOTED-CHAR DQUOTE; only \" and \\ are escapes.
+    // quoted = DQUOTE *QUOTED-CHAR DQUOTE; only \" and \\ are escapes. UTF-8 is
+    // accepted as RFC 9051 (and Dovecot) do: clients quote accented passwords
+    // and search strings.
     Arg parseQuoted()
     {
         ++position_;
@@ -247,11 +251,14 @@ private:
         for (;;) {
             if (atEnd()) fail("unterminated quoted string");
             char c = line_[position_++];
-            if (c == '"') return makeString(std::move(text), false);
+            if (c == '"') {
+                if (!mime::isValidUtf8(text)) fail("quoted string is not UTF-8");
+                return makeString(std::move(text), false);
+            }
             if (c == '\\') {
                 if (atEnd() || (peek() != '"' && peek() != '\\')) fail("invalid escape in quoted string");
                 c = line_[position_++];
-            } else if (c == '\0' || c == '\r' || static_cast<unsigned char>(c) >= 0x80) {
+            } else if (c == '\0' || c == '\r') {
                 fail("invalid character in quoted string");
             }
             text += c;

@@ -145,6 +145,8 @@ void ImapSession::dispatch(Command& command)
         else if (name == "THREAD") { if (allowed(selected)) handleThread(command, false, 0); }
         else if (name == "UID") { if (allowed(selected)) dispatchUid(command); }
         else bad(command, "Unknown command " + name.substr(0, 32));
+    } catch (const SessionClosed&) {
+        // BYE said; nothing more for this command.
     } catch (const CommandFailure& failure) {
         tagged(command, failure.status, failure.text);
     } catch (const CommandError& error) {

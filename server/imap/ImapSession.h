@@ -26,6 +26,10 @@ struct CommandFailure {
     std::string text;
 };
 
+// Thrown once the server has said BYE in the middle of a command (the
+// selected mailbox was deleted, access withdrawn): no tagged answer follows.
+struct SessionClosed {};
+
 class ImapSession {
 public:
     ImapSession(Poco::Net::StreamSocket& socket, ImapService service, const ImapSettings& settings,
@@ -104,6 +108,8 @@ private:
     // Sequence set argument → UIDs in the view (`uid`: the set holds UIDs).
     std::vector<std::uint32_t> selectUids(const std::string& set, bool uid) const;
     std::string flagsOf(const ViewMessage& message) const;
+    CommandFailure readOnlyFailure() const;
+    [[noreturn]] void closeSession(const std::string& reason);
     void sendFlagUpdate(const ViewMessage& message, bool withUid, bool withModseq);
     // SEARCH, SORT, THREAD: sequence numbers of the matching messages, ascending.
     std::vector<std::uint32_t> searchMessages(const SearchKey& key);

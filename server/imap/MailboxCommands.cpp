@@ -4,6 +4,7 @@
 
 #include "events/EventLog.h"
 #include "intake/MessageReceiver.h"
+#include "imap/Flags.h"
 #include "imap/MailboxName.h"
 #include "imap/ResponseSyntax.h"
 #include "imap/SequenceSet.h"
@@ -31,24 +32,6 @@ std::string attributesOf(const std::set<std::string>& attributes)
     std::string text;
     for (const auto& attribute : attributes) text += (text.empty() ? "" : " ") + attribute;
     return "(" + text + ")";
-}
-
-// Flags of an APPEND (RFC 3501 §6.3.11) or STORE: system flags and keywords, never \Recent.
-std::vector<std::string> flagListArg(const Arg& arg)
-{
-    std::vector<std::string> flags;
-    const auto add = [&](const Arg& flag) {
-        if (!flag.isAtom() || flag.text.empty()) throw CommandFailure{"BAD", "Flags are atoms"};
-        if (Poco::icompare(flag.text, "\\Recent") == 0) throw CommandFailure{"BAD", "\\Recent cannot be set"};
-        if (flag.text[0] == '\\') {
-            static const std::set<std::string> system{"\\ANSWERED", "\\FLAGGED", "\\DELETED", "\\SEEN", "\\DRAFT"};
-            if (!system.contains(Poco::toUpper(flag.text))) throw CommandFailure{"BAD", "Unknown system flag " + flag.text.substr(0, 32)};
-        }
-        flags.push_back(flag.text);
-    };
-    if (arg.isList()) for (const auto& flag : arg.items) add(flag);
-    else add(arg);
-    return flags;
 }
 
 }  // namespace
@@ -103,6 +86,7 @@ void ImapSession::handleSelect(const Command& command, bool readOnly)
     view.folder = visible->folder;
     view.name = visible->name;
     view.rights = visible->rights;
+    view.examined = readOnly;
     view.readOnly = readOnly || visible->rights.find_first_of("stwe") == std::string::npos;
     loadView(view, !view.readOnly);
 
@@ -364,7 +348,7 @@ void ImapSession::handleAppend(Command& command)
     std::optional<std::int64_t> date;
     const bool pending = command.pendingLiteral.has_value();
     auto isMessageArg = [&](std::size_t i) { return !pending && i + 1 == args.size() && args[i].isString() && args[i].literal; };
-    if (next < args.size() && args[next].isList() && !isMessageArg(next)) flags = flagListArg(args[next++]);
+    if (next < args.size() && args[next].isList() && !isMessageArg(next)) appendFlags(args[next++], flags);
     if (next < args.size() && args[next].isString() && !isMessageArg(next)) {
         date = parseImapDateTime(args[next++].text);
         if (!date) throw CommandFailure{"BAD", "Invalid date-time"};
@@ -450,15 +434,10 @@ void ImapSession::handleIdle(const Command& command)
     const Poco::Timespan limit(settings_.limits.idleTimeout.count(), 0);
     for (;;) {
         if (state_ == State::Selected) refresh(true);
-        if (state_ == State::Logout) return;  // the selected mailbox was deleted: BYE sent
         if (connection_.waitForInput(tick)) break;
         idled += tick;
         if (idled >= limit) throw Poco::TimeoutException("idle");
-        if (connection_.serverStopping()) {
-            untagged("BYE Server shutting down");
-            state_ = State::Logout;
-            return;
-        }
+        if (connection_.serverStopping()) closeSession("Server shutting down");
     }
     const auto line = reader_.readLine();
     if (!line) {

@@ -5,6 +5,7 @@
 #include "imap/ImapSession.h"
 
 #include "events/EventLog.h"
+#include "imap/Flags.h"
 #include "imap/ResponseSyntax.h"
 #include "imap/Search.h"
 #include "imap/SequenceSet.h"
@@ -38,16 +39,6 @@ std::map<std::uint32_t, store::MessageRow> rowsByUid(store::Database& db, std::i
     std::map<std::uint32_t, store::MessageRow> rows;
     for (auto& row : store::FolderStore::messages(db, folderId)) rows.emplace(static_cast<std::uint32_t>(row.uid), std::move(row));
     return rows;
-}
-
-constexpr std::size_t kMaxKeywordLength = 100;
-constexpr std::size_t kMaxFlagsPerMessage = 100;
-
-// ATOM-CHAR (RFC 3501 §9): what a flag-keyword is made of.
-bool isKeywordChar(char c)
-{
-    const auto byte = static_cast<unsigned char>(c);
-    return byte > 0x20 && byte < 0x7F && std::string_view("(){%*\"\\]").find(c) == std::string_view::npos;
 }
 
 std::string firstAddress(const std::vector<mime::Address>& addresses)
@@ -85,10 +76,12 @@ void ImapSession::refresh(bool expungesAllowed, bool force)
     if (!force && generation == view.generation) return;
     auto db = services_.reads.acquire();
     const auto folder = store::FolderStore::byId(*db, view.folder.id);
-    if (!folder) {
-        untagged("BYE Mailbox " + view.name.substr(0, 200) + " was deleted");
-        state_ = State::Logout;
-        return;
+    if (!folder) closeSession("Mailbox " + view.name.substr(0, 200) + " was deleted");
+    // RFC 4314: rights withdrawn by the owner take effect in sessions already open.
+    if (folder->accountId != namespace_->user().id) {
+        view.rights = store::FolderStore::rightsOf(*db, *folder, namespace_->user().id, namespace_->user().address);
+        if (!view.may('r')) closeSession("Access to " + view.name.substr(0, 200) + " was withdrawn");
+        if (!view.examined) view.readOnly = view.rights.find_first_of("stwe") == std::string::npos;
     }
     const auto changed = store::FolderStore::changedSince(*db, view.folder.id, view.knownModseq);
     const auto expunged = store::FolderStore::expungedSince(*db, view.folder.id, view.knownModseq);
@@ -134,6 +127,20 @@ void ImapSession::refresh(bool expungesAllowed, bool force)
         view.generation = generation;
         view.knownModseq = std::max(view.knownModseq, folder->highestModseq);
     }
+}
+
+CommandFailure ImapSession::readOnlyFailure() const
+{
+    // RFC 5530: READ-ONLY for EXAMINE, NOPERM when the ACL allows no change.
+    if (selected_->examined) return {"NO", "[READ-ONLY] Mailbox was opened read-only (EXAMINE)"};
+    return {"NO", "[NOPERM] You may not change this mailbox"};
+}
+
+void ImapSession::closeSession(const std::string& reason)
+{
+    untagged("BYE " + reason);
+    state_ = State::Logout;
+    throw SessionClosed{};
 }
 
 std::string ImapSession::flagsOf(const ViewMessage& message) const
@@ -221,7 +228,7 @@ void ImapSession::handleExpunge(const Command& command, bool uid)
 {
     const std::size_t expected = uid ? 2 : 0;
     if (command.args.size() != expected) throw CommandFailure{"BAD", uid ? "UID EXPUNGE sequence-set" : "EXPUNGE takes no arguments"};
-    if (selected_->readOnly) throw CommandFailure{"NO", "[READ-ONLY] Mailbox is read-only"};
+    if (selected_->readOnly) throw readOnlyFailure();
     if (!selected_->may('e')) throw CommandFailure{"NO", "[NOPERM] You may not expunge this mailbox"};
     refresh(true, true);
     std::set<std::uint32_t> wanted;
@@ -515,27 +522,9 @@ void ImapSession::handleStore(const Command& command, bool uid, std::size_t firs
     else if (item == "-FLAGS") change = store::FlagChange::Remove;
     else throw CommandFailure{"BAD", "STORE item is FLAGS, +FLAGS or -FLAGS"};
     std::vector<std::string> flags;
-    for (; next < args.size(); ++next) {
-        const auto& arg = args[next];
-        const auto addFlag = [&](const Arg& flag) {
-            if (!flag.isAtom() || flag.text.empty()) throw CommandFailure{"BAD", "Flags are atoms"};
-            if (Poco::icompare(flag.text, "\\Recent") == 0) throw CommandFailure{"BAD", "\\Recent cannot be stored"};
-            static const std::set<std::string> system{"\\ANSWERED", "\\FLAGGED", "\\DELETED", "\\SEEN", "\\DRAFT"};
-            if (flag.text[0] == '\\' && !system.contains(Poco::toUpper(flag.text)))
-                throw CommandFailure{"BAD", "Unknown system flag " + flag.text.substr(0, 32)};
-            // flag-keyword = atom: no "]", "%", "*", "\\"... that would break the
-            // FLAGS and PERMANENTFLAGS responses that list it (RFC 3501 §9).
-            if (flag.text[0] != '\\' && !std::all_of(flag.text.begin(), flag.text.end(), isKeywordChar))
-                throw CommandFailure{"BAD", "Invalid keyword " + flag.text.substr(0, 32)};
-            if (flag.text.size() > kMaxKeywordLength)
-                throw CommandFailure{"NO", "[LIMIT] Keywords are at most " + std::to_string(kMaxKeywordLength) + " characters"};
-            flags.push_back(flag.text);
-        };
-        if (arg.isList()) for (const auto& flag : arg.items) addFlag(flag);
-        else addFlag(arg);
-    }
+    for (; next < args.size(); ++next) appendFlags(args[next], flags);
     auto& view = *selected_;
-    if (view.readOnly) throw CommandFailure{"NO", "[READ-ONLY] Mailbox is read-only"};
+    if (view.readOnly) throw readOnlyFailure();
     // RFC 4314 §4: \Seen needs "s", \Deleted "t", other flags "w".
     for (const auto& flag : flags) {
         const std::string upper = Poco::toUpper(flag);

@@ -25,7 +25,8 @@ struct SelectedMailbox {
     store::Folder folder;
     std::string name;     // as the user sees it
     std::string rights;   // RFC 4314
-    bool readOnly = false;
+    bool examined = false;  // EXAMINE (RFC 3501 §6.3.2)
+    bool readOnly = false;  // examined, or no right to change anything
     std::vector<ViewMessage> messages;  // by UID: index + 1 is the sequence number
     std::int64_t knownModseq = 0;       // every change up to this one has been reported
     std::uint64_t generation = 0;       // ChangeNotifier value when last refreshed

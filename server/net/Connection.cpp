@@ -9,6 +9,7 @@ namespace {
 constexpr std::size_t readChunk = 16 * 1024;
 // How often a waiting session looks whether the server is stopping.
 const Poco::Timespan stopCheckInterval(0, 250'000);
+const Poco::Timespan stopGrace(5, 0);
 }  // namespace
 
 Connection::Connection(const Poco::Net::StreamSocket& socket, Poco::Timespan idleTimeout,
@@ -33,10 +34,17 @@ bool Connection::fill(bool interruptible)
     flush();  // the peer may be waiting for our answers before it sends more
     // Wait in short slices: TLS may hold decrypted bytes the socket no longer shows.
     Poco::Timespan waited;
+    Poco::Timespan waitedWhileStopping;
     while (socket_.available() == 0 && !socket_.poll(stopCheckInterval, Poco::Net::Socket::SELECT_READ)) {
-        if (interruptible && stopping_()) {
-            stopRequested_ = true;
-            return false;
+        if (stopping_()) {
+            if (interruptible) {
+                stopRequested_ = true;
+                return false;
+            }
+            // A client stalled in the middle of a command (a literal, a SASL
+            // exchange) gets a few seconds, not the whole idle timeout.
+            waitedWhileStopping += stopCheckInterval;
+            if (waitedWhileStopping >= stopGrace) throw Poco::TimeoutException("server stopping");
         }
         waited += stopCheckInterval;
         if (waited >= idleTimeout_) throw Poco::TimeoutException("idle timeout");

@@ -57,6 +57,18 @@ def test_kill_9_under_load_loses_no_acknowledged_message(plexus):
     assert indexed == on_disk
 
 
+def test_sigterm_does_not_wait_for_a_client_stalled_mid_literal(plexus):
+    c = plexus.imap(ssl=True, user=MARTIN, password="martin-password")
+    c.send(b"a9 APPEND INBOX {100}\r\n")
+    assert c.readline().startswith(b"+")
+    before = len(plexus.messages(MARTIN))
+    started = time.monotonic()
+    assert plexus.stop(signal.SIGTERM) == 0
+    assert time.monotonic() - started < 15  # a few seconds' grace, not the 30 min idle timeout
+    plexus.start()
+    assert len(plexus.messages(MARTIN)) == before  # the half-sent message left nothing
+
+
 def test_sigterm_stops_cleanly(plexus):
     s = plexus.smtp()
     assert plexus.stop(signal.SIGTERM) == 0

@@ -503,8 +503,9 @@ def test_acl_sharing_read_only(p):
     assert "* OK [PERMANENTFLAGS ()] Flags permitted" in lines, lines
     body = d.ok("FETCH 1 (BODY[] FLAGS)")
     assert "Subject: partage 1" in body[0] and "\\Seen" not in body[0]
-    assert code_of(d.run("STORE 1 +FLAGS (\\Flagged)")[0])[0] == "NO"
-    assert code_of(d.run("EXPUNGE")[0])[0] == "NO"
+    # Read-only by the ACL, not by EXAMINE: RFC 5530 NOPERM.
+    assert code_of(d.run("STORE 1 +FLAGS (\\Flagged)")[0]) == ("NO", "NOPERM")
+    assert code_of(d.run("EXPUNGE")[0]) == ("NO", "NOPERM")
     assert code_of(d.append(name, message("refused"))[0]) == ("NO", "NOPERM")
     assert code_of(d.run(f"GETACL {q(name)}")[0]) == ("NO", "NOPERM")
     assert code_of(d.run(f"SETACL {q(name)} {DURAND} lrswi")[0]) == ("NO", "NOPERM")
@@ -524,6 +525,27 @@ def test_acl_sharing_read_only(p):
     d.run("UNSELECT")
     assert d.ok('LIST "" "Other Users/*"') == []
     assert code_of(d.run(f"SELECT {q(name)}")[0]) == ("NO", "NONEXISTENT")
+    d.close()
+    m.close()
+
+
+def test_withdrawn_access_ends_an_open_session(p):
+    m = Imap(p, MARTIN)
+    m.ok('CREATE "Retire"')
+    m.append_ok("Retire", message("retire 1"))
+    m.ok(f"SETACL Retire {DURAND} lrs")
+    d = Imap(p, DURAND)
+    name = f"Other Users/{MARTIN}/Retire"
+    d.ok(f"SELECT {q(name)}")
+    d.ok("FETCH 1 (BODY.PEEK[])")
+    m.ok(f"DELETEACL Retire {DURAND}")
+    # The next command finds the right gone: BYE, no tagged answer, no body.
+    tag = d.send("FETCH 1 (BODY.PEEK[])")
+    line = d.line()
+    assert line.startswith("* BYE Access to"), line
+    with pytest.raises((EOFError, OSError)):
+        while True:
+            assert not d.line().startswith(tag), "no tagged answer after BYE"
     d.close()
     m.close()
 

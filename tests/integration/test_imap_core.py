@@ -1255,6 +1255,7 @@ def test_hostile_input(plexus):
         "NOOP \x00",
         "STORE 1 +FLAGS (a]b)",  # "]" would end the PERMANENTFLAGS response code of the next SELECT
         "STORE 1 +FLAGS (50%)",
+        "APPEND INBOX (a]b) {5+}\r\nhello",  # APPEND takes the same flag rules as STORE
         "STORE 1 +FLAGS (" + "k" * 300 + ")",
         "STORE 1 +FLAGS (" + " ".join(f"$k{n}" for n in range(5000)) + ")",
     ]

@@ -119,6 +119,17 @@ TEST_F(CommandReaderTest, ReadsQuotedStringsWithEscapes)
     EXPECT_FALSE(command->args[5].is("nil"));
 }
 
+TEST_F(CommandReaderTest, AcceptsUtf8InQuotedStrings)
+{
+    auto& commands = reader();
+    send("a1 LOGIN \"caf\xC3\xA9\" \"m\xC3\xA9" "decin\"\r\n");
+    const auto command = commands.read();
+    ASSERT_TRUE(command);
+    ASSERT_EQ(command->args.size(), 2u);
+    EXPECT_EQ(command->args[0].text, "caf\xC3\xA9");
+    EXPECT_EQ(command->args[1].text, "m\xC3\xA9" "decin");
+}
+
 TEST_F(CommandReaderTest, RejectsBadQuotedStringsAndGoesOn)
 {
     auto& commands = reader();
@@ -126,8 +137,8 @@ TEST_F(CommandReaderTest, RejectsBadQuotedStringsAndGoesOn)
     const auto escape = readError(commands);
     EXPECT_EQ(escape.tag(), "a1");
     EXPECT_STREQ(escape.what(), "invalid escape in quoted string");
-    send("a2 LOGIN \"caf\xC3\xA9\"\r\n");
-    EXPECT_STREQ(readError(commands).what(), "invalid character in quoted string");
+    send("a2 LOGIN \"caf\xE9\"\r\n");
+    EXPECT_STREQ(readError(commands).what(), "quoted string is not UTF-8");
     send("a3 LOGIN \"a\rb\"\r\n");
     EXPECT_STREQ(readError(commands).what(), "invalid character in quoted string");
     send("a4 LOGIN \"open\r\n");
