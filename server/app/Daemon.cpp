@@ -90,25 +90,25 @@ int runDaemon(const Settings& settings)
     std::atomic<bool> stopping{false};
     const std::function<bool()> isStopping = [&stopping] { return stopping.load(); };
     std::vector<std::unique_ptr<net::Listener>> listeners;
-    auto addSmtp = [&](const std::string& name, unsigned short port, smtp::SmtpService service) {
+    auto addListener = [&](const std::string& name, unsigned short port, net::Listener::SessionHandler handler) {
         listeners.push_back(std::make_unique<net::Listener>(
-            net::ListenerOptions{name, settings.ports.address, port, settings.maxSessions},
-            [&, service](Poco::Net::StreamSocket& socket) {
-                smtp::runSmtpSession(socket, service, settings.smtp, services, isStopping);
-            }));
+            net::ListenerOptions{name, settings.ports.address, port, settings.maxSessions}, std::move(handler)));
     };
-    addSmtp("mx", settings.ports.mx, smtp::SmtpService::Mx);
-    addSmtp("submission", settings.ports.submission, smtp::SmtpService::Submission);
-    addSmtp("submissions", settings.ports.submissions, smtp::SmtpService::Submissions);
-    auto addImap = [&](const std::string& name, unsigned short port, imap::ImapService service) {
-        listeners.push_back(std::make_unique<net::Listener>(
-            net::ListenerOptions{name, settings.ports.address, port, settings.maxSessions},
-            [&, service](Poco::Net::StreamSocket& socket) {
-                imap::runImapSession(socket, service, settings.imap, imapServices, isStopping);
-            }));
+    auto smtpSessions = [&](smtp::SmtpService service) {
+        return [&, service](Poco::Net::StreamSocket& socket) {
+            smtp::runSmtpSession(socket, service, settings.smtp, services, isStopping);
+        };
     };
-    addImap("imap", settings.ports.imap, imap::ImapService::Imap);
-    addImap("imaps", settings.ports.imaps, imap::ImapService::Imaps);
+    auto imapSessions = [&](imap::ImapService service) {
+        return [&, service](Poco::Net::StreamSocket& socket) {
+            imap::runImapSession(socket, service, settings.imap, imapServices, isStopping);
+        };
+    };
+    addListener("mx", settings.ports.mx, smtpSessions(smtp::SmtpService::Mx));
+    addListener("submission", settings.ports.submission, smtpSessions(smtp::SmtpService::Submission));
+    addListener("submissions", settings.ports.submissions, smtpSessions(smtp::SmtpService::Submissions));
+    addListener("imap", settings.ports.imap, imapSessions(imap::ImapService::Imap));
+    addListener("imaps", settings.ports.imaps, imapSessions(imap::ImapService::Imaps));
     http::HttpApi api(settings.ports.address, settings.ports.http, tls, reads);
     const http::MailEndpoints endpoints{settings.hostname,
                                        {settings.smtp.localDomains.begin(), settings.smtp.localDomains.end()},

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -109,6 +110,8 @@ private:
     std::vector<std::uint32_t> selectUids(const std::string& set, bool uid) const;
     std::string flagsOf(const ViewMessage& message) const;
     CommandFailure readOnlyFailure() const;
+    // Expunges the view's \Deleted messages (only those `among`, for UID EXPUNGE); false if none.
+    bool expungeDeleted(const std::optional<std::set<std::uint32_t>>& among);
     [[noreturn]] void closeSession(const std::string& reason);
     void sendFlagUpdate(const ViewMessage& message, bool withUid, bool withModseq);
     // SEARCH, SORT, THREAD: sequence numbers of the matching messages, ascending.

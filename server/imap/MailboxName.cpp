@@ -1,5 +1,7 @@
 #include "imap/MailboxName.h"
 
+#include "mime/Text.h"
+
 #include <cstdint>
 #include <vector>
 
@@ -15,53 +17,6 @@ bool directlyEncoded(char32_t c)
     return c >= 0x20 && c <= 0x7E;
 }
 
-bool isSurrogate(char32_t c)
-{
-    return c >= 0xD800 && c <= 0xDFFF;
-}
-
-// Next code point of `utf8` at `i`; malformed sequences give U+FFFD, one byte consumed.
-char32_t nextCodePoint(std::string_view utf8, std::size_t& i)
-{
-    const auto lead = static_cast<unsigned char>(utf8[i++]);
-    if (lead < 0x80) return lead;
-    std::size_t length = 0;
-    char32_t c = 0;
-    if (lead >= 0xC2 && lead <= 0xDF) { length = 1; c = lead & 0x1F; }
-    else if (lead >= 0xE0 && lead <= 0xEF) { length = 2; c = lead & 0x0F; }
-    else if (lead >= 0xF0 && lead <= 0xF4) { length = 3; c = lead & 0x07; }
-    else return kReplacement;
-    if (i + length > utf8.size()) return kReplacement;
-    for (std::size_t k = 0; k < length; ++k) {
-        const auto byte = static_cast<unsigned char>(utf8[i + k]);
-        if ((byte & 0xC0) != 0x80) return kReplacement;
-        c = (c << 6) | (byte & 0x3F);
-    }
-    // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
-    static constexpr char32_t minimum[] = {0, 0x80, 0x800, 0x10000};
-    if (c < minimum[length] || isSurrogate(c) || c > 0x10FFFF) return kReplacement;
-    i += length;
-    return c;
-}
-
-void appendUtf8(std::string& out, char32_t c)
-{
-    if (c < 0x80) {
-        out += static_cast<char>(c);
-    } else if (c < 0x800) {
-        out += static_cast<char>(0xC0 | (c >> 6));
-        out += static_cast<char>(0x80 | (c & 0x3F));
-    } else if (c < 0x10000) {
-        out += static_cast<char>(0xE0 | (c >> 12));
-        out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (c & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (c >> 18));
-        out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (c & 0x3F));
-    }
-}
 
 void appendUtf16(std::vector<std::uint16_t>& units, char32_t c)
 {
@@ -127,7 +82,7 @@ bool appendDecoded(std::string& out, const std::vector<std::uint16_t>& units)
         }
         // NUL would cut the name short in the store.
         if (c == 0 || directlyEncoded(c)) return false;
-        appendUtf8(out, c);
+        mime::appendUtf8(out, c);
     }
     return true;
 }
@@ -140,7 +95,7 @@ std::string encodeMailboxName(std::string_view utf8)
     std::vector<std::uint16_t> pending;  // characters awaiting one shifted run
     std::size_t i = 0;
     while (i < utf8.size()) {
-        const char32_t c = nextCodePoint(utf8, i);
+        const char32_t c = mime::nextCodePoint(utf8, i).value_or(kReplacement);  // malformed: U+FFFD
         if (!directlyEncoded(c)) {
             appendUtf16(pending, c);
             continue;

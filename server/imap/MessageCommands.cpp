@@ -204,19 +204,7 @@ void ImapSession::handleClose(const Command& command, bool expunge)
     if (!command.args.empty()) throw CommandFailure{"BAD", "No arguments expected"};
     if (expunge && !selected_->readOnly && selected_->may('e')) {
         refresh(false, true);
-        std::vector<std::uint32_t> deleted;
-        for (const auto& message : selected_->messages)
-            if (message.flags.find("\\Deleted") != std::string::npos) deleted.push_back(message.uid);
-        if (!deleted.empty()) {
-            std::vector<std::string> released;
-            const auto folder = selected_->folder;
-            write([&](store::Database& db) {
-                released = store::FolderStore::expunge(db, folder, asInt64(deleted));
-                events::EventLog::append(db, {"message.expunged", namespace_->user().address, peer(), selected_->name,
-                                              "success", messagesDetail(deleted, folder.id)});
-            }, {folder.id});
-            services_.mailboxes.unlinkBlobs(released);
-        }
+        expungeDeleted(std::nullopt);
     }
     selected_.reset();
     state_ = State::Authenticated;
@@ -236,22 +224,26 @@ void ImapSession::handleExpunge(const Command& command, bool uid)
         if (!command.args[1].isAtom()) throw CommandFailure{"BAD", "Sequence set expected"};
         for (const auto u : selectUids(command.args[1].text, true)) wanted.insert(u);
     }
+    if (expungeDeleted(uid ? std::optional(wanted) : std::nullopt)) refresh(true, true);
+    ok(command);
+}
+
+bool ImapSession::expungeDeleted(const std::optional<std::set<std::uint32_t>>& among)
+{
     std::vector<std::uint32_t> deleted;
     for (const auto& message : selected_->messages)
-        if (message.flags.find("\\Deleted") != std::string::npos && (!uid || wanted.contains(message.uid)))
+        if (message.flags.find("\\Deleted") != std::string::npos && (!among || among->contains(message.uid)))
             deleted.push_back(message.uid);
-    if (!deleted.empty()) {
-        std::vector<std::string> released;
-        const auto folder = selected_->folder;
-        write([&](store::Database& db) {
-            released = store::FolderStore::expunge(db, folder, asInt64(deleted));
-            events::EventLog::append(db, {"message.expunged", namespace_->user().address, peer(), selected_->name,
-                                          "success", messagesDetail(deleted, folder.id)});
-        }, {folder.id});
-        services_.mailboxes.unlinkBlobs(released);
-        refresh(true, true);
-    }
-    ok(command);
+    if (deleted.empty()) return false;
+    std::vector<std::string> released;
+    const auto folder = selected_->folder;
+    write([&](store::Database& db) {
+        released = store::FolderStore::expunge(db, folder, asInt64(deleted));
+        events::EventLog::append(db, {"message.expunged", namespace_->user().address, peer(), selected_->name,
+                                      "success", messagesDetail(deleted, folder.id)});
+    }, {folder.id});
+    services_.mailboxes.unlinkBlobs(released);
+    return true;
 }
 
 namespace {
