@@ -83,9 +83,10 @@ int runDaemon(const Settings& settings)
                     settings.whitelistPath);
 
     store::ChangeNotifier changes;
-    smtp::SmtpServices services{mailboxes, commits, reads, changes, authenticator, tls,
+    intake::TextIndexer indexer(mailboxes, reads, commits);
+    smtp::SmtpServices services{mailboxes, commits, reads, changes, indexer, authenticator, tls,
                                 [&whitelist] { return whitelist.current(); }};
-    imap::ImapServices imapServices{mailboxes, commits, reads, changes, authenticator, tls};
+    imap::ImapServices imapServices{mailboxes, commits, reads, changes, indexer, authenticator, tls};
 
     std::atomic<bool> stopping{false};
     const std::function<bool()> isStopping = [&stopping] { return stopping.load(); };

@@ -5,6 +5,7 @@
 
 #include "accounts/Authenticator.h"
 #include "imap/Command.h"
+#include "intake/TextIndexer.h"
 #include "net/TlsContext.h"
 #include "store/ChangeNotifier.h"
 #include "store/CommitQueue.h"
@@ -43,6 +44,7 @@ struct ImapServices {
     store::CommitQueue& commits;
     store::ConnectionPool& reads;
     store::ChangeNotifier& changes;
+    intake::TextIndexer& indexer;
     accounts::Authenticator& authenticator;
     net::TlsContexts& tls;
 };

@@ -116,7 +116,6 @@ private:
     void sendFlagUpdate(const ViewMessage& message, bool withUid, bool withModseq);
     // SEARCH, SORT, THREAD: sequence numbers of the matching messages, ascending.
     std::vector<std::uint32_t> searchMessages(const SearchKey& key);
-    void indexFolderText(std::int64_t folderId);
     std::vector<SortData> sortData(const std::vector<std::uint32_t>& sequences, bool uid);
     // Runs a write job and waits for it to be durable; notifies folder changes.
     void write(const std::function<void(store::Database&)>& job, const std::vector<std::int64_t>& changedFolders = {});

@@ -411,6 +411,7 @@ void ImapSession::handleAppend(Command& command)
         throw;
     }
     services_.changes.notify(visible->folder.id, static_cast<std::uint32_t>(row.uid));
+    services_.indexer.schedule(visible->folder.id);
     if (selected_ && selected_->folder.id == visible->folder.id) refresh(true);
     ok(command, "[APPENDUID " + std::to_string(visible->folder.uidValidity) + " " + std::to_string(row.uid) + "] APPEND completed");
 }

@@ -310,7 +310,7 @@ std::vector<std::uint32_t> ImapSession::searchMessages(const SearchKey& key)
     std::map<std::pair<std::string, bool>, std::set<std::uint32_t>> textMatches;
     const auto text = [&](std::uint32_t uid, std::string_view needle, bool withHeader) {
         if (!indexed) {
-            indexFolderText(selected_->folder.id);
+            services_.indexer.indexNow(selected_->folder.id);
             indexed = true;
         }
         auto [it, fresh] = textMatches.try_emplace({std::string(needle), withHeader});
@@ -330,26 +330,6 @@ std::vector<std::uint32_t> ImapSession::searchMessages(const SearchKey& key)
         if (subject.present() && matches(key, subject)) found.push_back(seq);
     }
     return found;
-}
-
-// Builds the full-text index of the folder's messages not indexed yet (once per message).
-void ImapSession::indexFolderText(std::int64_t folderId)
-{
-    std::vector<std::pair<std::int64_t, mime::ExtractedText>> texts;
-    {
-        auto db = services_.reads.acquire();
-        for (const auto& [blobId, path] : store::FolderStore::unindexedBlobs(*db, folderId)) {
-            const auto structure = mime::MessageStructure::fromJson(store::FolderStore::structure(*db, blobId));
-            auto blob = services_.mailboxes.openBlob(path);
-            texts.emplace_back(blobId, mime::extractText(structure, [&](std::uint64_t offset, std::uint64_t length) {
-                                   return blob.readRange(offset, length);
-                               }));
-        }
-    }
-    if (texts.empty()) return;
-    write([&](store::Database& db) {
-        for (const auto& [blobId, text] : texts) store::FolderStore::indexText(db, blobId, text.header, text.body);
-    });
 }
 
 // RFC 3501 §6.4.4, ESEARCH (RFC 4731), MODSEQ (RFC 7162 §3.1.5).

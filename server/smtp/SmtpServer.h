@@ -4,6 +4,7 @@
 #pragma once
 
 #include "accounts/Authenticator.h"
+#include "intake/TextIndexer.h"
 #include "net/TlsContext.h"
 #include "store/ChangeNotifier.h"
 #include "store/CommitQueue.h"
@@ -48,6 +49,7 @@ struct SmtpServices {
     store::CommitQueue& commits;
     store::ConnectionPool& reads;
     store::ChangeNotifier& changes;  // INBOXes that received a message
+    intake::TextIndexer& indexer;
     accounts::Authenticator& authenticator;
     net::TlsContexts& tls;
     std::function<std::shared_ptr<const trust::Whitelist>()> whitelist;

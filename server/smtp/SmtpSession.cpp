@@ -779,7 +779,10 @@ void SmtpSession::deliver(MessageReceiver& receiver)
         metrics::Registry::instance().counter("plexus_smtp_bytes_received_total", "Bytes of accepted messages");
     accepted.add();
     bytes.add(received.size);
-    for (const auto& copy : copies) services_.changes.notify(copy.mailboxId, static_cast<std::uint32_t>(copy.uid));
+    for (const auto& copy : copies) {
+        services_.changes.notify(copy.mailboxId, static_cast<std::uint32_t>(copy.uid));
+        services_.indexer.schedule(copy.mailboxId);
+    }
     log_.information("%s accepted %s from <%s> for %z recipient(s), %Lu bytes", queueId, messageId,
                      transaction_.sender, transaction_.recipientCount(), received.size);
     reply("250 2.0.0 Ok: queued as " + queueId);
