@@ -288,6 +288,12 @@ public:
         return *header_;
     }
     bool textContains(std::string_view needle, bool withHeader) override { return text_(uid(), needle, withHeader); }
+    bool headerMayContain(std::string_view needle) override
+    {
+        // The index folds ASCII case exactly as SEARCH does; other text is checked in full.
+        const bool ascii = std::all_of(needle.begin(), needle.end(), [](char c) { return (c & 0x80) == 0; });
+        return !ascii || needle.size() < 3 || text_(uid(), needle, true);
+    }
 
 private:
     const SelectedMailbox& view_;

@@ -428,7 +428,9 @@ bool matches(const SearchKey& key, SearchSubject& message)
     }
     case Kind::Larger: return message.size() > static_cast<std::uint64_t>(key.number);
     case Kind::Smaller: return message.size() < static_cast<std::uint64_t>(key.number);
-    case Kind::Header: return headerContains(message.header(), key.field, key.value);
+    case Kind::Header:
+        return (key.value.empty() || message.headerMayContain(key.value)) &&
+               headerContains(message.header(), key.field, key.value);
     case Kind::Body: return message.textContains(key.value, false);
     case Kind::Text: return message.textContains(key.value, true);
     case Kind::ModSeq: return message.modseq() >= static_cast<std::uint64_t>(key.number);

@@ -80,6 +80,9 @@ public:
     // or of header and body for `withHeader`; the session answers from the
     // full-text index.
     virtual bool textContains(std::string_view needle, bool withHeader) = 0;
+    // A cheap necessary condition for a header field to contain `needle` (the
+    // full-text index), checked before header() is read; true when unsure.
+    virtual bool headerMayContain(std::string_view) { return true; }
 };
 
 bool matches(const SearchKey& key, SearchSubject& message);

@@ -53,11 +53,17 @@ std::size_t TextIndexer::indexBatch(std::int64_t folderId, std::size_t limit)
         auto db = reads_.acquire();
         for (const auto& [blobId, path] : store::FolderStore::unindexedBlobs(*db, folderId)) {
             if (texts.size() == limit) break;
-            const auto structure = mime::MessageStructure::fromJson(store::FolderStore::structure(*db, blobId));
-            auto blob = mailboxes_.openBlob(path);
-            texts.emplace_back(blobId, mime::extractText(structure, [&](std::uint64_t offset, std::uint64_t length) {
-                                   return blob.readRange(offset, length);
-                               }));
+            try {
+                const auto structure = mime::MessageStructure::fromJson(store::FolderStore::structure(*db, blobId));
+                auto blob = mailboxes_.openBlob(path);
+                texts.emplace_back(blobId, mime::extractText(structure, [&](std::uint64_t offset, std::uint64_t length) {
+                                       return blob.readRange(offset, length);
+                                   }));
+            } catch (const std::exception& e) {
+                // Expunged meanwhile (then no longer listed), or unreadable: indexed empty, not retried forever.
+                Poco::Logger::get("indexer").information("message file %s not indexed: %s", path, std::string(e.what()));
+                texts.emplace_back(blobId, mime::ExtractedText{});
+            }
         }
     }
     if (texts.empty()) return 0;

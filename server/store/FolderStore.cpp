@@ -688,7 +688,9 @@ std::vector<std::pair<std::int64_t, std::string>> FolderStore::unindexedBlobs(Da
 
 void FolderStore::indexText(Database& db, std::int64_t blobId, std::string_view headerText, std::string_view bodyText)
 {
-    db.prepare("INSERT OR REPLACE INTO blob_text (rowid, header, body) VALUES (?, ?, ?)")
+    // Not for a blob gone meanwhile (its last message expunged while the text was extracted).
+    db.prepare("INSERT OR REPLACE INTO blob_text (rowid, header, body) SELECT ?1, ?2, ?3 "
+               "WHERE EXISTS (SELECT 1 FROM blobs WHERE id = ?1)")
         .bind(1, blobId)
         .bind(2, headerText)
         .bind(3, bodyText)
@@ -703,11 +705,13 @@ std::vector<std::int64_t> FolderStore::textSearch(Database& db, std::int64_t fol
                                                   bool withHeader)
 {
     if (characterCount(needle) >= 3) {
+        // The MATCH runs once, as a subquery: joined row by row, FTS5 would
+        // run the whole full-text query again for every message of the folder.
         auto stmt = db.prepare(withHeader
-            ? "SELECT m.uid FROM messages m JOIN blob_text ON blob_text.rowid = m.blob_id "
-              "WHERE m.mailbox_id = ? AND blob_text MATCH ? ORDER BY m.uid"
-            : "SELECT m.uid FROM messages m JOIN blob_text ON blob_text.rowid = m.blob_id "
-              "WHERE m.mailbox_id = ? AND blob_text.body MATCH ? ORDER BY m.uid");
+            ? "SELECT m.uid FROM messages m WHERE m.mailbox_id = ? AND m.blob_id IN "
+              "(SELECT rowid FROM blob_text WHERE blob_text MATCH ?) ORDER BY m.uid"
+            : "SELECT m.uid FROM messages m WHERE m.mailbox_id = ? AND m.blob_id IN "
+              "(SELECT rowid FROM blob_text WHERE blob_text.body MATCH ?) ORDER BY m.uid");
         stmt.bind(1, folderId).bind(2, ftsString(needle));
         return readUids(stmt);
     }

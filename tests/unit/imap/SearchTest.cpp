@@ -119,6 +119,8 @@ public:
     std::string headerBlock = kHeader;
     std::string body = "Le bilan est normal.";
     std::vector<std::pair<std::string, bool>> textQueries;
+    bool indexSaysAbsent = false;  // the full-text prefilter rules the message out
+    int headerReads = 0;
 
     std::uint32_t sequenceNumber() const override { return sequence; }
     std::uint32_t uid() const override { return uidValue; }
@@ -133,7 +135,12 @@ public:
     std::int64_t internalDate() const override { return internal; }
     std::uint64_t size() const override { return bytes; }
     std::uint64_t modseq() const override { return modseqValue; }
-    const std::string& header() override { return headerBlock; }
+    const std::string& header() override
+    {
+        ++headerReads;
+        return headerBlock;
+    }
+    bool headerMayContain(std::string_view) override { return !indexSaysAbsent; }
     bool textContains(std::string_view needle, bool withHeader) override
     {
         textQueries.emplace_back(needle, withHeader);
@@ -408,6 +415,20 @@ TEST(SearchMatch, HeaderField)
     EXPECT_TRUE(search("HEADER X-Empty \"\"", message));
     EXPECT_FALSE(search("HEADER X-Absent \"\"", message));
     EXPECT_TRUE(search("HEADER Return-Path \"<f.berard\"", message));
+}
+
+TEST(SearchMatch, HeaderKeysAskThePrefilterBeforeReadingTheHeader)
+{
+    FakeMessage message;
+    message.indexSaysAbsent = true;
+    EXPECT_FALSE(search("FROM berard", message));
+    EXPECT_FALSE(search("SUBJECT analyses", message));
+    EXPECT_EQ(message.headerReads, 0);
+    // Field presence ("") does not depend on any text: the header is read.
+    EXPECT_TRUE(search("HEADER X-Empty \"\"", message));
+    EXPECT_EQ(message.headerReads, 1);
+    message.indexSaysAbsent = false;
+    EXPECT_TRUE(search("FROM berard", message));
 }
 
 TEST(SearchMatch, Flags)
