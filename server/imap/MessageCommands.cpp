@@ -41,6 +41,24 @@ std::map<std::uint32_t, store::MessageRow> rowsByUid(store::Database& db, std::i
     return rows;
 }
 
+// The top-level header block, blank line included, read from the start of the
+// message up to its first empty line (no need to parse the stored structure).
+std::string topLevelHeader(store::BlobReader& blob, std::uint64_t limit)
+{
+    std::string header;
+    std::size_t searchFrom = 0;
+    while (header.size() < blob.size() && header.size() < limit) {
+        header += blob.readRange(header.size(), 8192);
+        // The earliest empty line, CRLF or bare LF (as the MIME parser ends the header).
+        const auto crlf = header.find("\r\n\r\n", searchFrom);
+        const auto lf = header.find("\n\n", searchFrom);
+        if (crlf != std::string::npos && (lf == std::string::npos || crlf + 2 <= lf)) return header.substr(0, crlf + 4);
+        if (lf != std::string::npos) return header.substr(0, lf + 2);
+        searchFrom = header.size() - std::min<std::size_t>(header.size(), 3);
+    }
+    return header;
+}
+
 std::string firstAddress(const std::vector<mime::Address>& addresses)
 {
     for (const auto& address : addresses)
@@ -326,8 +344,8 @@ std::vector<std::uint32_t> ImapSession::searchMessages(const SearchKey& key)
         return it->second.contains(uid);
     };
     const auto headerOf = [&](const store::MessageRow& row) {
-        const auto structure = mime::MessageStructure::fromJson(store::FolderStore::structure(*db, row.blobId));
-        return services_.mailboxes.openBlob(row.blobPath).readRange(0, structure.headerSize);
+        auto blob = services_.mailboxes.openBlob(row.blobPath);
+        return topLevelHeader(blob, settings_.limits.headerSize);
     };
     ViewSearchSubject subject(*selected_, rows, headerOf, text);
     std::vector<std::uint32_t> found;

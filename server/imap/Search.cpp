@@ -400,13 +400,30 @@ SearchKey parseSearchKeys(const std::vector<Arg>& args, std::size_t first, std::
     return KeyParser(args, first, maxDepth).parseAll(1);
 }
 
+namespace {
+
+// A necessary condition for `key` from what is cheap to know (the full-text
+// prefilter): an AND whose header keys cannot match reads no header at all.
+bool mayMatch(const SearchKey& key, SearchSubject& message)
+{
+    const auto mayMatchChild = [&](const SearchKey& child) { return mayMatch(child, message); };
+    switch (key.kind) {
+    case Kind::And: return std::all_of(key.children.begin(), key.children.end(), mayMatchChild);
+    case Kind::Or: return std::any_of(key.children.begin(), key.children.end(), mayMatchChild);
+    case Kind::Header: return key.value.empty() || message.headerMayContain(key.value);
+    default: return true;
+    }
+}
+
+}  // namespace
+
 bool matches(const SearchKey& key, SearchSubject& message)
 {
     const auto matchesChild = [&](const SearchKey& child) { return matches(child, message); };
     const auto& children = key.children;
     switch (key.kind) {
     case Kind::All: return true;
-    case Kind::And: return std::all_of(children.begin(), children.end(), matchesChild);
+    case Kind::And: return mayMatch(key, message) && std::all_of(children.begin(), children.end(), matchesChild);
     case Kind::Or: return std::any_of(children.begin(), children.end(), matchesChild);
     case Kind::Not: return std::none_of(children.begin(), children.end(), matchesChild);
     case Kind::SequenceNumbers:
