@@ -96,8 +96,6 @@ Database::Database(const std::string& path)
     sqlite3_extended_result_codes(raw, 1);
     sqlite3_busy_timeout(raw, 10000);
     execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
-    // Reads map the database file instead of copying pages with a system call each.
-    execute("PRAGMA mmap_size=1073741824;");
 }
 
 void Database::execute(const std::string& sql)
