@@ -424,13 +424,13 @@ void ImapSession::handleNamespace(const Command& command)
     ok(command);
 }
 
-// RFC 2177: changes are looked for every quarter second, so a delivery
+// RFC 2177: changes are looked for twice a second, so a delivery
 // reaches an idling client within a second.
 void ImapSession::handleIdle(const Command& command)
 {
     if (!command.args.empty()) throw CommandFailure{"BAD", "IDLE takes no arguments"};
     connection_.write("+ idling\r\n");
-    const Poco::Timespan tick(0, 250'000);
+    const Poco::Timespan tick(0, 500'000);
     Poco::Timespan idled;
     const Poco::Timespan limit(settings_.limits.idleTimeout.count(), 0);
     for (;;) {
