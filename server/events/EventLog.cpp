@@ -1,8 +1,16 @@
 #include "events/EventLog.h"
 
 #include <chrono>
+#include <sstream>
 
 namespace plexus::events {
+
+std::string detailJson(const Poco::JSON::Object& detail)
+{
+    std::ostringstream out;
+    detail.stringify(out);
+    return out.str();
+}
 
 void EventLog::append(store::Database& db, const Event& event)
 {

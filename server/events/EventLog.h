@@ -4,6 +4,8 @@
 
 #include "store/Sqlite.h"
 
+#include <Poco/JSON/Object.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -20,6 +22,9 @@ struct Event {
     std::string outcome;  // "success" or a failure reason
     std::string detailJson = "{}";
 };
+
+// Event detail as JSON text (Poco escapes it).
+std::string detailJson(const Poco::JSON::Object& detail);
 
 class EventLog {
 public:

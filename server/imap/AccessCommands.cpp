@@ -16,11 +16,6 @@ std::string wireName(const std::string& utf8)
     return imapString(encodeMailboxName(utf8));
 }
 
-std::string jsonEscaped(const std::string& text)
-{
-    return Poco::replace(Poco::replace(text, "\\", "\\\\"), "\"", "\\\"");
-}
-
 // Applies "+rights", "-rights" or "rights" (RFC 4314 §3.1) to the current ones.
 std::string modifiedRights(const std::string& current, const std::string& change)
 {
@@ -91,10 +86,13 @@ void ImapSession::handleSetAcl(const Command& command, bool remove)
         if (Poco::icompare(entry.identifier, identifier) == 0) current = entry.rights;
     const std::string rights = remove ? std::string() : modifiedRights(current, args[2].text);
     // Sessions with the folder selected are told, so that they may look at their rights again.
+    Poco::JSON::Object detail(Poco::JSON_PRESERVE_KEY_ORDER);
+    detail.set("identifier", identifier);
+    detail.set("rights", rights);
     write([&](store::Database& w) {
         store::FolderStore::setAcl(w, visible->folder.id, identifier, rights);
         events::EventLog::append(w, {"acl.changed", namespace_->user().address, peer(), visible->name, "success",
-                                     "{\"identifier\":\"" + jsonEscaped(identifier) + "\",\"rights\":\"" + rights + "\"}"});
+                                     events::detailJson(detail)});
     }, {visible->folder.id});
     ok(command);
 }

@@ -360,16 +360,14 @@ void ImapSession::handleLogin(const Command& command)
 
 void ImapSession::completeLogin(const Command& command, const accounts::AuthOutcome& outcome, const std::string& mechanism)
 {
-    Poco::JSON::Object detail;
+    Poco::JSON::Object detail(Poco::JSON_PRESERVE_KEY_ORDER);
     detail.set("mechanism", mechanism);
     detail.set("service", serviceName(service_));
-    std::ostringstream json;
     if (outcome.ok()) {
         namespace_.emplace(*outcome.account);
         state_ = State::Authenticated;
         connection_.setIdleTimeout(Poco::Timespan(settings_.limits.idleTimeout.count(), 0));
-        detail.stringify(json);
-        recordEvent("auth.login", outcome.account->address, "success", json.str());
+        recordEvent("auth.login", outcome.account->address, "success", events::detailJson(detail));
         log_.information("%s logged in as %s with %s", peer(), outcome.account->address, mechanism);
         ok(command, "[CAPABILITY " + capabilities() + "] Logged in");
         return;
@@ -378,8 +376,7 @@ void ImapSession::completeLogin(const Command& command, const accounts::AuthOutc
         .counter("plexus_auth_failures_total", "Failed authentications", "mechanism=\"" + mechanism + "\"")
         .add();
     detail.set("reason", outcome.failure);
-    detail.stringify(json);
-    recordEvent("auth.login", "", "failure", json.str());
+    recordEvent("auth.login", "", "failure", events::detailJson(detail));
     log_.notice("authentication failure from %s with %s: %s", peer(), mechanism, outcome.failure);
     if (outcome.throttled) throw CommandFailure{"NO", "[UNAVAILABLE] Too many authentication failures; try again later"};
     throw CommandFailure{"NO", "[AUTHENTICATIONFAILED] Authentication failed"};

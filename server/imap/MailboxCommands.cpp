@@ -139,9 +139,10 @@ void ImapSession::handleSelect(const Command& command, bool readOnly)
     }
     selected_ = std::move(view);
     state_ = State::Selected;
-    recordEvent("mailbox.select", selected_->name, "success",
-                std::string("{\"folder_id\":") + std::to_string(selected_->folder.id) + ",\"read_only\":" +
-                    (selected_->readOnly ? "true" : "false") + "}");
+    Poco::JSON::Object detail(Poco::JSON_PRESERVE_KEY_ORDER);
+    detail.set("folder_id", selected_->folder.id);
+    detail.set("read_only", selected_->readOnly);
+    recordEvent("mailbox.select", selected_->name, "success", events::detailJson(detail));
     ok(command, std::string(selected_->readOnly ? "[READ-ONLY]" : "[READ-WRITE]") + " " +
                     (readOnly ? "EXAMINE" : "SELECT") + " completed");
 }
@@ -225,13 +226,15 @@ void ImapSession::handleRename(const Command& command)
     if (!source) throw CommandFailure{"NO", "[NONEXISTENT] No mailbox " + from.substr(0, 200)};
     if (resolve(to)) throw CommandFailure{"NO", "[ALREADYEXISTS] Mailbox " + to.substr(0, 200) + " exists"};
     const std::int64_t owner = namespace_->user().id;
+    Poco::JSON::Object detail(Poco::JSON_PRESERVE_KEY_ORDER);
+    detail.set("to", to);
     write([&](store::Database& db) {
         // Missing parents of the new name are created (RFC 3501 §6.3.5).
         for (auto slash = to.find(kSeparator); slash != std::string::npos; slash = to.find(kSeparator, slash + 1))
             if (!store::FolderStore::find(db, owner, to.substr(0, slash))) store::FolderStore::create(db, owner, to.substr(0, slash));
         store::FolderStore::rename(db, owner, from, to);
         events::EventLog::append(db, {"mailbox.renamed", namespace_->user().address, peer(), from, "success",
-                                      "{\"to\":\"" + Poco::replace(Poco::replace(to, "\\", "\\\\"), "\"", "\\\"") + "\"}"});
+                                      events::detailJson(detail)});
     }, {source->folder.id});
     if (selected_ && selected_->folder.id == source->folder.id && from != "INBOX") {
         selected_->name = to;
@@ -403,8 +406,11 @@ void ImapSession::handleAppend(Command& command)
     try {
         services_.commits.submit([&](store::Database& db) {
             row = store::FolderStore::append(db, visible->folder, blob, internalDate, flagText);
+            Poco::JSON::Object detail(Poco::JSON_PRESERVE_KEY_ORDER);
+            detail.set("uid", row.uid);
+            detail.set("size", blob.size);
             events::EventLog::append(db, {"message.appended", namespace_->user().address, peer(), visible->name, "success",
-                                          "{\"uid\":" + std::to_string(row.uid) + ",\"size\":" + std::to_string(blob.size) + "}"});
+                                          events::detailJson(detail)});
         }, {received.blobDirectory}).get();
     } catch (...) {
         services_.mailboxes.unlinkBlobs({received.blobPath});

@@ -28,9 +28,13 @@ std::vector<std::int64_t> asInt64(const std::vector<std::uint32_t>& uids)
     return {uids.begin(), uids.end()};
 }
 
-std::string messagesDetail(const std::vector<std::uint32_t>& uids, std::int64_t folderId)
+// Audit detail naming messages of a folder.
+Poco::JSON::Object messagesDetail(const std::vector<std::uint32_t>& uids, std::int64_t folderId)
 {
-    return "{\"folder_id\":" + std::to_string(folderId) + ",\"uids\":\"" + formatSequenceSet(uids) + "\"}";
+    Poco::JSON::Object detail(Poco::JSON_PRESERVE_KEY_ORDER);
+    detail.set("folder_id", folderId);
+    detail.set("uids", formatSequenceSet(uids));
+    return detail;
 }
 
 // Rows of the selected folder by UID, for what the view does not keep.
@@ -258,7 +262,7 @@ bool ImapSession::expungeDeleted(const std::optional<std::set<std::uint32_t>>& a
     write([&](store::Database& db) {
         released = store::FolderStore::expunge(db, folder, asInt64(deleted));
         events::EventLog::append(db, {"message.expunged", namespace_->user().address, peer(), selected_->name,
-                                      "success", messagesDetail(deleted, folder.id)});
+                                      "success", events::detailJson(messagesDetail(deleted, folder.id))});
     }, {folder.id});
     services_.mailboxes.unlinkBlobs(released);
     return true;
@@ -481,11 +485,11 @@ void ImapSession::handleFetch(const Command& command, bool uid, std::size_t firs
         }
     }
     if (!read.empty()) {
-        std::string ids;
-        for (const auto& id : messageIds) ids += (ids.empty() ? "\"" : ",\"") + Poco::replace(Poco::replace(id, "\\", "\\\\"), "\"", "\\\"") + "\"";
-        recordEvent("message.read", view.name, "success",
-                    "{\"folder_id\":" + std::to_string(view.folder.id) + ",\"uids\":\"" + formatSequenceSet(read) +
-                        "\",\"message_ids\":[" + ids + "]}");
+        auto detail = messagesDetail(read, view.folder.id);
+        Poco::JSON::Array ids;
+        for (const auto& id : messageIds) ids.add(id);
+        detail.set("message_ids", ids);
+        recordEvent("message.read", view.name, "success", events::detailJson(detail));
     }
     ok(command, uid ? "UID FETCH completed" : "FETCH completed");
 }
@@ -596,13 +600,13 @@ void ImapSession::handleCopy(const Command& command, bool uid, std::size_t first
     std::vector<std::int64_t> newUids;
     std::vector<std::string> released;
     const auto source = view.folder;
+    auto detail = messagesDetail(uids, source.id);
+    detail.set("to", target->folder.id);
     write([&](store::Database& db) {
         newUids = store::FolderStore::copy(db, source, asInt64(uids), target->folder);
         if (move) released = store::FolderStore::expunge(db, source, asInt64(uids));
         events::EventLog::append(db, {move ? "message.moved" : "message.copied", namespace_->user().address, peer(),
-                                      view.name, "success",
-                                      "{\"folder_id\":" + std::to_string(source.id) + ",\"uids\":\"" + formatSequenceSet(uids) +
-                                          "\",\"to\":" + std::to_string(target->folder.id) + "}"});
+                                      view.name, "success", events::detailJson(detail)});
     }, {source.id});
     // The copies are \Recent for the first session to see them (RFC 3501 §6.4.7),
     // also in a folder no session has looked at yet.

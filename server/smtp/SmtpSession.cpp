@@ -50,13 +50,6 @@ metrics::Counter& refusedCounter(const std::string& reason)
                                                  "reason=\"" + reason + "\"");
 }
 
-std::string jsonOf(const Poco::JSON::Object& object)
-{
-    std::ostringstream out;
-    object.stringify(out);
-    return out.str();
-}
-
 struct RemoteRecipient {
     std::string address;
     std::string notify;
@@ -375,7 +368,7 @@ void SmtpSession::completeAuth(const accounts::AuthOutcome& outcome, const std::
     if (outcome.ok()) {
         identity_ = outcome.account;
         log_.information("%s authenticated as %s with %s", connection_.peerAddress(), identity_->address, mechanism);
-        recordEvent({"auth.login", identity_->address, "", identity_->address, "success", jsonOf(detail)});
+        recordEvent({"auth.login", identity_->address, "", identity_->address, "success", events::detailJson(detail)});
         reply("235 2.7.0 Authentication successful");
         return;
     }
@@ -384,7 +377,7 @@ void SmtpSession::completeAuth(const accounts::AuthOutcome& outcome, const std::
         .add();
     detail.set("reason", outcome.failure);
     log_.notice("authentication failure from %s with %s: %s", connection_.peerAddress(), mechanism, outcome.failure);
-    recordEvent({"auth.login", "", "", "", "failure", jsonOf(detail)});
+    recordEvent({"auth.login", "", "", "", "failure", events::detailJson(detail)});
     if (outcome.throttled)
         refuse("454 4.7.0 Too many authentication failures; try again later");
     else
@@ -755,7 +748,7 @@ void SmtpSession::deliver(MessageReceiver& receiver)
     if (peerDn_ && service_ == SmtpService::Mx) detail.set("peer_certificate", peerDn_->toString());
     const events::Event event{delivery.outbound.empty() ? "message.received" : "message.submitted",
                               identity_ ? identity_->address : transaction_.sender, connection_.peerAddress(),
-                              messageId, "success", jsonOf(detail)};
+                              messageId, "success", events::detailJson(detail)};
     std::vector<store::DeliveredCopy> copies;
     try {
         services_.commits
