@@ -37,16 +37,10 @@ bool isCtlOr8Bit(char c)
     return byte < 0x20 || byte >= 0x7F;
 }
 
-// ATOM-CHAR (RFC 3501 §9): any CHAR except atom-specials.
-bool isStrictAtomChar(char c)
-{
-    return !isCtlOr8Bit(c) && std::string_view("(){ %*\"\\]").find(c) == std::string_view::npos;
-}
-
 // tag = 1*<any ASTRING-CHAR except "+">
 bool isTagChar(char c)
 {
-    return c == ']' || (isStrictAtomChar(c) && c != '+');
+    return c == ']' || (isAtomChar(c) && c != '+');
 }
 
 // Argument atoms are wider than ATOM-CHAR: flags start with '\' (\Seen), LIST
@@ -96,6 +90,12 @@ Arg makeList()
 
 }  // namespace
 
+bool isAtomChar(char c)
+{
+    const auto byte = static_cast<unsigned char>(c);
+    return byte >= 0x20 && byte < 0x7F && std::string_view("(){ %*\"\\]").find(c) == std::string_view::npos;
+}
+
 bool Arg::is(std::string_view word) const
 {
     return kind == Kind::Atom && equalsIgnoreCase(text, word);
@@ -116,7 +116,7 @@ public:
         if (first.tooLong) fail("command line too long");
         if (!skip(' ')) fail("expected a space after the tag");
         const std::size_t start = position_;
-        while (!atEnd() && isStrictAtomChar(peek())) command_.name += toUpper(line_[position_++]);
+        while (!atEnd() && isAtomChar(peek())) command_.name += toUpper(line_[position_++]);
         if (position_ == start) fail("missing command name");
         parseArguments();
     }

@@ -16,6 +16,9 @@
 
 namespace plexus::imap {
 
+// ATOM-CHAR (RFC 3501 §9): any CHAR except atom-specials (flag keywords are atoms).
+bool isAtomChar(char c);
+
 struct Arg {
     enum class Kind { Atom, String, Nil, List };
     Kind kind = Kind::Atom;

@@ -235,11 +235,8 @@ private:
         return std::string(item_.substr(start, at_ - start));
     }
 
-    static bool isAstringChar(char c)
-    {
-        const auto byte = static_cast<unsigned char>(c);
-        return byte > 0x20 && byte < 0x7f && std::string_view("(){%*\"\\").find(c) == std::string_view::npos;
-    }
+    // ASTRING-CHAR = ATOM-CHAR / resp-specials
+    static bool isAstringChar(char c) { return isAtomChar(c) || c == ']'; }
 
     // quoted = DQUOTE *QUOTED-CHAR DQUOTE, the opening quote already taken.
     std::string quoted()

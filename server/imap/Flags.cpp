@@ -11,13 +11,6 @@ namespace plexus::imap {
 
 namespace {
 
-// ATOM-CHAR (RFC 3501 §9): what a flag-keyword is made of.
-bool isKeywordChar(char c)
-{
-    const auto byte = static_cast<unsigned char>(c);
-    return byte > 0x20 && byte < 0x7F && std::string_view("(){%*\"\\]").find(c) == std::string_view::npos;
-}
-
 void appendFlag(const Arg& flag, std::vector<std::string>& flags)
 {
     if (!flag.isAtom() || flag.text.empty()) throw CommandFailure{"BAD", "Flags are atoms"};
@@ -26,7 +19,7 @@ void appendFlag(const Arg& flag, std::vector<std::string>& flags)
         static const std::set<std::string> system{"\\ANSWERED", "\\FLAGGED", "\\DELETED", "\\SEEN", "\\DRAFT"};
         if (!system.contains(Poco::toUpper(flag.text)))
             throw CommandFailure{"BAD", "Unknown system flag " + flag.text.substr(0, 32)};
-    } else if (!std::all_of(flag.text.begin(), flag.text.end(), isKeywordChar)) {
+    } else if (!std::all_of(flag.text.begin(), flag.text.end(), isAtomChar)) {
         throw CommandFailure{"BAD", "Invalid keyword " + flag.text.substr(0, 32)};
     } else if (flag.text.size() > kMaxKeywordLength) {
         throw CommandFailure{"NO", "[LIMIT] Keywords are at most " + std::to_string(kMaxKeywordLength) + " characters"};
