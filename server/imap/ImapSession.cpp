@@ -12,7 +12,6 @@
 #include <Poco/Net/NetException.h>
 #include <Poco/String.h>
 
-#include <sstream>
 
 namespace plexus::imap {
 
