@@ -37,11 +37,15 @@ Poco::JSON::Object messagesDetail(const std::vector<std::uint32_t>& uids, std::i
     return detail;
 }
 
-// Rows of the selected folder by UID, for what the view does not keep.
-std::map<std::uint32_t, store::MessageRow> rowsByUid(store::Database& db, std::int64_t folderId)
+// Rows of the selected folder by UID, for what the view does not keep: those
+// from the least to the greatest of `uids` (all of them when it is empty).
+std::map<std::uint32_t, store::MessageRow> rowsByUid(store::Database& db, std::int64_t folderId,
+                                                     const std::vector<std::uint32_t>& uids = {})
 {
     std::map<std::uint32_t, store::MessageRow> rows;
-    for (auto& row : store::FolderStore::messages(db, folderId)) rows.emplace(static_cast<std::uint32_t>(row.uid), std::move(row));
+    const auto [least, greatest] = std::ranges::minmax(uids.empty() ? std::vector<std::uint32_t>{1, UINT32_MAX} : uids);
+    for (auto& row : store::FolderStore::messages(db, folderId, least, greatest))
+        rows.emplace(static_cast<std::uint32_t>(row.uid), std::move(row));
     return rows;
 }
 
@@ -444,7 +448,8 @@ void ImapSession::handleFetch(const Command& command, bool uid, std::size_t firs
     // from the view alone, without reading every row of the folder.
     const bool needsRows = request.needsStructure() || request.wants(FetchItem::Kind::InternalDate) ||
                            request.wants(FetchItem::Kind::Rfc822Size);
-    const auto rows = needsRows ? rowsByUid(*db, view.folder.id) : std::map<std::uint32_t, store::MessageRow>{};
+    const auto rows = needsRows && !uids.empty() ? rowsByUid(*db, view.folder.id, uids)
+                                                 : std::map<std::uint32_t, store::MessageRow>{};
     std::vector<std::uint32_t> read;
     std::vector<std::string> messageIds;
     for (const auto u : uids) {

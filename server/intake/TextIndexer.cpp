@@ -12,7 +12,7 @@
 namespace plexus::intake {
 
 namespace {
-constexpr std::size_t kBatch = 32;
+constexpr std::size_t kBatch = 8;  // a write job of about 10 ms: deliveries and flag changes wait behind it
 }  // namespace
 
 TextIndexer::TextIndexer(const store::MailboxStore& mailboxes, store::ConnectionPool& reads, store::CommitQueue& commits)
@@ -48,33 +48,40 @@ void TextIndexer::indexNow(std::int64_t folderId)
 
 std::size_t TextIndexer::indexBatch(std::int64_t folderId, std::size_t limit)
 {
-    std::vector<std::pair<std::int64_t, mime::ExtractedText>> texts;
+    std::vector<std::pair<std::int64_t, mime::ExtractedText>> texts;  // by UID
     {
         auto db = reads_.acquire();
-        for (const auto& [blobId, path] : store::FolderStore::unindexedBlobs(*db, folderId)) {
-            if (texts.size() == limit) break;
+        for (const auto& message : store::FolderStore::unindexedMessages(*db, folderId, limit)) {
             try {
-                const auto structure = mime::MessageStructure::fromJson(store::FolderStore::structure(*db, blobId));
-                auto blob = mailboxes_.openBlob(path);
-                texts.emplace_back(blobId, mime::extractText(structure, [&](std::uint64_t offset, std::uint64_t length) {
+                const auto structure = mime::MessageStructure::fromJson(store::FolderStore::structure(*db, message.blobId));
+                auto blob = mailboxes_.openBlob(message.blobPath);
+                texts.emplace_back(message.uid, mime::extractText(structure, [&](std::uint64_t offset, std::uint64_t length) {
                                        return blob.readRange(offset, length);
                                    }));
             } catch (const std::exception& e) {
-                // Expunged meanwhile (then no longer listed), or unreadable: indexed empty, not retried forever.
-                Poco::Logger::get("indexer").information("message file %s not indexed: %s", path, std::string(e.what()));
-                texts.emplace_back(blobId, mime::ExtractedText{});
+                // Unreadable: indexed empty, not retried forever.
+                Poco::Logger::get("indexer").information("message file %s not indexed: %s", message.blobPath,
+                                                         std::string(e.what()));
+                texts.emplace_back(message.uid, mime::ExtractedText{});
             }
         }
     }
     if (texts.empty()) return 0;
     commits_.submit([&](store::Database& db) {
-        for (const auto& [blobId, text] : texts) store::FolderStore::indexText(db, blobId, text.header, text.body);
+        for (const auto& [uid, text] : texts) store::FolderStore::indexText(db, folderId, uid, text.header, text.body);
     }).get();
     return texts.size();
 }
 
 void TextIndexer::run()
 {
+    try {
+        // What was left unindexed when the server last stopped (or by a schema upgrade).
+        auto db = reads_.acquire();
+        for (const auto folderId : store::FolderStore::foldersToIndex(*db)) schedule(folderId);
+    } catch (const std::exception& e) {
+        Poco::Logger::get("indexer").warning("cannot list the folders to index: %s", std::string(e.what()));
+    }
     for (;;) {
         std::int64_t folderId = 0;
         {

@@ -1,7 +1,8 @@
 // Fills the full-text index (FolderStore::indexText) in the background, so
 // that SEARCH BODY/TEXT finds new messages indexed already: folders are
-// queued after a delivery or an APPEND/COPY, and their unindexed messages are
-// indexed a small batch per transaction, never holding up other writes long.
+// queued after a delivery or an APPEND/COPY (and at start, those with messages
+// left unindexed), and their unindexed messages are indexed a small batch per
+// transaction, never holding up other writes long.
 #pragma once
 
 #include "store/CommitQueue.h"
@@ -20,7 +21,7 @@ namespace plexus::intake {
 class TextIndexer {
 public:
     TextIndexer(const store::MailboxStore& mailboxes, store::ConnectionPool& reads, store::CommitQueue& commits);
-    ~TextIndexer();  // finishes the batch in hand, drops the queue (SEARCH indexes what is missing)
+    ~TextIndexer();  // finishes the batch in hand, drops the queue (the next start or SEARCH resumes it)
     TextIndexer(const TextIndexer&) = delete;
     TextIndexer& operator=(const TextIndexer&) = delete;
 

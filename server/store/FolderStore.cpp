@@ -524,10 +524,11 @@ std::vector<std::string> FolderStore::subscriptions(Database& db, std::int64_t a
 
 // ---- messages
 
-std::vector<MessageRow> FolderStore::messages(Database& db, std::int64_t folderId)
+std::vector<MessageRow> FolderStore::messages(Database& db, std::int64_t folderId, std::int64_t firstUid,
+                                              std::int64_t lastUid)
 {
-    auto stmt = db.prepare(std::string(kSelectMessage) + "WHERE m.mailbox_id = ? ORDER BY m.uid");
-    stmt.bind(1, folderId);
+    auto stmt = db.prepare(std::string(kSelectMessage) + "WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid");
+    stmt.bind(1, folderId).bind(2, firstUid).bind(3, lastUid);
     return readMessages(stmt);
 }
 
@@ -558,22 +559,29 @@ FolderCounts FolderStore::counts(Database& db, std::int64_t folderId)
 
 std::string FolderStore::structure(Database& db, std::int64_t blobId)
 {
-    auto stmt = db.prepare("SELECT structure FROM blobs WHERE id = ?");
+    auto stmt = db.prepare("SELECT structure FROM blob_structures WHERE blob_id = ?");
     stmt.bind(1, blobId);
     if (!stmt.step()) throw FolderError(Code::NonExistent, "no blob " + std::to_string(blobId));
     return stmt.text(0);
+}
+
+std::int64_t FolderStore::insertBlob(Database& db, const StoredBlob& blob, std::int64_t refcount)
+{
+    db.prepare("INSERT INTO blobs (path, size, refcount) VALUES (?, ?, ?)")
+        .bind(1, blob.path)
+        .bind(2, blob.size)
+        .bind(3, refcount)
+        .run();
+    const std::int64_t blobId = db.lastInsertId();
+    db.prepare("INSERT INTO blob_structures (blob_id, structure) VALUES (?, ?)").bind(1, blobId).bind(2, blob.structureJson).run();
+    return blobId;
 }
 
 MessageRow FolderStore::append(Database& db, const Folder& folder, const StoredBlob& blob, std::int64_t internalDate,
                                std::string_view flags)
 {
     chargeQuota(db, folder.accountId, blob.size);
-    db.prepare("INSERT INTO blobs (path, size, structure, refcount) VALUES (?, ?, ?, 1)")
-        .bind(1, blob.path)
-        .bind(2, blob.size)
-        .bind(3, blob.structureJson)
-        .run();
-    const std::int64_t blobId = db.lastInsertId();
+    const std::int64_t blobId = insertBlob(db, blob, 1);
     const auto at = allocate(db, folder.id, 1);
     const MessageRow row{at.firstUid, at.modseq, internalDate, blob.size, normaliseFlags(splitFlags(flags)), blobId,
                          blob.path};
@@ -675,26 +683,44 @@ void FolderStore::setAcl(Database& db, std::int64_t folderId, std::string_view i
 
 // ---- full-text index
 
-std::vector<std::pair<std::int64_t, std::string>> FolderStore::unindexedBlobs(Database& db, std::int64_t folderId)
+namespace {
+// The index's rowids for a folder: its UIDs in the low 32 bits (as the schema's triggers).
+std::int64_t textRowId(std::int64_t folderId, std::int64_t uid) { return (folderId << 32) | uid; }
+constexpr std::int64_t kUidMask = 0xffffffff;
+}  // namespace
+
+std::vector<UnindexedMessage> FolderStore::unindexedMessages(Database& db, std::int64_t folderId, std::size_t limit)
 {
     auto stmt = db.prepare(
-        "SELECT DISTINCT b.id, b.path FROM messages m JOIN blobs b ON b.id = m.blob_id "
-        "WHERE m.mailbox_id = ? AND NOT EXISTS (SELECT 1 FROM blob_text t WHERE t.rowid = b.id) ORDER BY b.id");
-    stmt.bind(1, folderId);
-    std::vector<std::pair<std::int64_t, std::string>> blobs;
-    while (stmt.step()) blobs.emplace_back(stmt.int64(0), stmt.text(1));
-    return blobs;
+        "SELECT m.uid, b.id, b.path FROM message_text_pending p "
+        "JOIN messages m ON m.mailbox_id = p.mailbox_id AND m.uid = p.uid JOIN blobs b ON b.id = m.blob_id "
+        "WHERE p.mailbox_id = ? ORDER BY p.uid LIMIT ?");
+    stmt.bind(1, folderId).bind(2, static_cast<std::int64_t>(limit));
+    std::vector<UnindexedMessage> messages;
+    while (stmt.step()) messages.push_back({stmt.int64(0), stmt.int64(1), stmt.text(2)});
+    return messages;
 }
 
-void FolderStore::indexText(Database& db, std::int64_t blobId, std::string_view headerText, std::string_view bodyText)
+std::vector<std::int64_t> FolderStore::foldersToIndex(Database& db)
 {
-    // Not for a blob gone meanwhile (its last message expunged while the text was extracted).
-    db.prepare("INSERT OR REPLACE INTO blob_text (rowid, header, body) SELECT ?1, ?2, ?3 "
-               "WHERE EXISTS (SELECT 1 FROM blobs WHERE id = ?1)")
-        .bind(1, blobId)
+    auto stmt = db.prepare("SELECT DISTINCT mailbox_id FROM message_text_pending ORDER BY mailbox_id");
+    std::vector<std::int64_t> folders;
+    while (stmt.step()) folders.push_back(stmt.int64(0));
+    return folders;
+}
+
+void FolderStore::indexText(Database& db, std::int64_t folderId, std::int64_t uid, std::string_view headerText,
+                            std::string_view bodyText)
+{
+    db.prepare("INSERT OR REPLACE INTO message_text (rowid, header, body) SELECT ?1, ?2, ?3 "
+               "WHERE EXISTS (SELECT 1 FROM messages WHERE mailbox_id = ?4 AND uid = ?5)")
+        .bind(1, textRowId(folderId, uid))
         .bind(2, headerText)
         .bind(3, bodyText)
+        .bind(4, folderId)
+        .bind(5, uid)
         .run();
+    db.prepare("DELETE FROM message_text_pending WHERE mailbox_id = ? AND uid = ?").bind(1, folderId).bind(2, uid).run();
 }
 
 // Needles of 3+ characters use the trigram index, whose folding is Unicode-aware
@@ -704,22 +730,25 @@ void FolderStore::indexText(Database& db, std::int64_t blobId, std::string_view 
 std::vector<std::int64_t> FolderStore::textSearch(Database& db, std::int64_t folderId, std::string_view needle,
                                                   bool withHeader)
 {
+    // The folder's part of the index is the rowid range of its UIDs.
+    const std::int64_t first = textRowId(folderId, 0), last = textRowId(folderId, kUidMask);
+    std::optional<Statement> stmt;
     if (characterCount(needle) >= 3) {
-        // The MATCH runs once, as a subquery: joined row by row, FTS5 would
-        // run the whole full-text query again for every message of the folder.
-        auto stmt = db.prepare(withHeader
-            ? "SELECT m.uid FROM messages m WHERE m.mailbox_id = ? AND m.blob_id IN "
-              "(SELECT rowid FROM blob_text WHERE blob_text MATCH ?) ORDER BY m.uid"
-            : "SELECT m.uid FROM messages m WHERE m.mailbox_id = ? AND m.blob_id IN "
-              "(SELECT rowid FROM blob_text WHERE blob_text.body MATCH ?) ORDER BY m.uid");
-        stmt.bind(1, folderId).bind(2, ftsString(needle));
-        return readUids(stmt);
+        stmt.emplace(db.prepare(withHeader
+            ? "SELECT rowid FROM message_text WHERE message_text MATCH ?1 AND rowid BETWEEN ?2 AND ?3 ORDER BY rowid"
+            : "SELECT rowid FROM message_text WHERE message_text.body MATCH ?1 AND rowid BETWEEN ?2 AND ?3 "
+              "ORDER BY rowid"));
+        stmt->bind(1, ftsString(needle));
+    } else {
+        stmt.emplace(db.prepare(
+            "SELECT rowid FROM message_text WHERE rowid BETWEEN ?2 AND ?3 "
+            "AND (body LIKE ?1 ESCAPE '\\' OR (?4 AND header LIKE ?1 ESCAPE '\\')) ORDER BY rowid"));
+        stmt->bind(1, containsPattern(needle)).bind(4, std::int64_t{withHeader});
     }
-    auto stmt = db.prepare(
-        "SELECT m.uid FROM messages m JOIN blob_text t ON t.rowid = m.blob_id WHERE m.mailbox_id = ?1 "
-        "AND (t.body LIKE ?2 ESCAPE '\\' OR (?3 AND t.header LIKE ?2 ESCAPE '\\')) ORDER BY m.uid");
-    stmt.bind(1, folderId).bind(2, containsPattern(needle)).bind(3, std::int64_t{withHeader});
-    return readUids(stmt);
+    stmt->bind(2, first).bind(3, last);
+    std::vector<std::int64_t> uids;
+    while (stmt->step()) uids.push_back(stmt->int64(0) & kUidMask);
+    return uids;
 }
 
 }  // namespace plexus::store

@@ -12,6 +12,7 @@
 #include "store/Sqlite.h"
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -59,6 +60,13 @@ struct StoredBlob {
     std::string path;           // relative path, as createBlob() gave it
     std::int64_t size = 0;
     std::string structureJson;
+};
+
+struct UnindexedMessage {
+    std::int64_t uid = 0;
+    std::int64_t blobId = 0;
+    std::string blobPath;
+    bool operator==(const UnindexedMessage&) const = default;
 };
 
 enum class FlagChange { Add, Remove, Replace };
@@ -118,7 +126,9 @@ public:
     static void unsubscribe(Database& db, std::int64_t accountId, std::string_view name);
     static std::vector<std::string> subscriptions(Database& db, std::int64_t accountId);
 
-    static std::vector<MessageRow> messages(Database& db, std::int64_t folderId);
+    // Rows by UID, all of them or those from `firstUid` to `lastUid`.
+    static std::vector<MessageRow> messages(Database& db, std::int64_t folderId, std::int64_t firstUid = 1,
+                                            std::int64_t lastUid = std::numeric_limits<std::int64_t>::max());
     // Rows with modseq > `modseq` (new or changed), by UID.
     static std::vector<MessageRow> changedSince(Database& db, std::int64_t folderId, std::int64_t modseq);
     // UIDs expunged with modseq > `modseq`, ascending.
@@ -126,6 +136,8 @@ public:
     static FolderCounts counts(Database& db, std::int64_t folderId);
     static std::string structure(Database& db, std::int64_t blobId);
 
+    // A new blob file's row, with `refcount` messages (or queue entries) to refer to it; returns its id.
+    static std::int64_t insertBlob(Database& db, const StoredBlob& blob, std::int64_t refcount);
     // APPEND: indexes a new blob (refcount 1) in the folder, charging the
     // owner's quota (OverQuota when it would exceed it). Returns the row.
     static MessageRow append(Database& db, const Folder& folder, const StoredBlob& blob, std::int64_t internalDate,
@@ -154,10 +166,14 @@ public:
     // Sets (replaces) or, with empty rights, deletes an entry.
     static void setAcl(Database& db, std::int64_t folderId, std::string_view identifier, std::string_view rights);
 
-    // Full-text index (FTS5, trigram: substring matches of 3+ characters).
-    // Blobs of the folder not yet indexed.
-    static std::vector<std::pair<std::int64_t, std::string>> unindexedBlobs(Database& db, std::int64_t folderId);
-    static void indexText(Database& db, std::int64_t blobId, std::string_view headerText, std::string_view bodyText);
+    // Full-text index (FTS5, trigram: substring matches of 3+ characters), one
+    // entry per message. New messages are listed as unindexed until indexText().
+    static std::vector<UnindexedMessage> unindexedMessages(Database& db, std::int64_t folderId, std::size_t limit);
+    // Folders with unindexed messages (what was left when the server stopped).
+    static std::vector<std::int64_t> foldersToIndex(Database& db);
+    // Ignored when the message is gone (expunged while its text was extracted).
+    static void indexText(Database& db, std::int64_t folderId, std::int64_t uid, std::string_view headerText,
+                          std::string_view bodyText);
     // UIDs of the folder whose indexed text contains `needle` (any length;
     // case-insensitive), in the body only or in header and body.
     static std::vector<std::int64_t> textSearch(Database& db, std::int64_t folderId, std::string_view needle,

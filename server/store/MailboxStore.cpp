@@ -1,5 +1,7 @@
 #include "store/MailboxStore.h"
 
+#include "store/FolderStore.h"
+
 
 #include <openssl/rand.h>
 
@@ -87,13 +89,8 @@ void MailboxStore::createDefaultFolders(Database& db, std::int64_t accountId)
 std::vector<DeliveredCopy> MailboxStore::recordDelivery(Database& db, const Delivery& delivery) const
 {
     const auto refs = static_cast<std::int64_t>(delivery.accountIds.size() + delivery.outbound.size());
-    db.prepare("INSERT INTO blobs (path, size, structure, refcount) VALUES (?, ?, ?, ?)")
-        .bind(1, delivery.blobPath)
-        .bind(2, static_cast<std::int64_t>(delivery.size))
-        .bind(3, delivery.structureJson)
-        .bind(4, refs)
-        .run();
-    const std::int64_t blobId = db.lastInsertId();
+    const std::int64_t blobId = FolderStore::insertBlob(
+        db, {delivery.blobPath, static_cast<std::int64_t>(delivery.size), delivery.structureJson}, refs);
 
     std::vector<DeliveredCopy> copies;
     auto nextUid = db.prepare(
@@ -151,8 +148,9 @@ std::vector<FolderInfo> MailboxStore::folders(Database& db, std::int64_t account
 std::vector<MessageSummary> MailboxStore::messages(Database& db, std::int64_t mailboxId)
 {
     auto stmt = db.prepare(
-        "SELECT m.uid, m.internal_date, m.size, m.flags, b.path, b.structure FROM messages m "
-        "JOIN blobs b ON b.id = m.blob_id WHERE m.mailbox_id = ? ORDER BY m.uid");
+        "SELECT m.uid, m.internal_date, m.size, m.flags, b.path, s.structure FROM messages m "
+        "JOIN blobs b ON b.id = m.blob_id JOIN blob_structures s ON s.blob_id = m.blob_id "
+        "WHERE m.mailbox_id = ? ORDER BY m.uid");
     stmt.bind(1, mailboxId);
     std::vector<MessageSummary> result;
     while (stmt.step())

@@ -8,7 +8,7 @@ namespace plexus::store {
 namespace {
 
 // Each entry upgrades the schema from version i to i+1. Never edit a shipped entry.
-const std::array<const char*, 2> migrations{
+const std::array<const char*, 3> migrations{
     R"sql(
 CREATE TABLE accounts (
     id            INTEGER PRIMARY KEY,
@@ -132,6 +132,40 @@ CREATE VIRTUAL TABLE blob_text USING fts5 (header, body, tokenize = 'trigram');
 CREATE TRIGGER blobs_text_delete AFTER DELETE ON blobs BEGIN
     DELETE FROM blob_text WHERE rowid = old.id;
 END;
+)sql",
+    // 3: the text index per message, so that a SEARCH reads only its folder's
+    // part of the index (a rowid range) instead of every mailbox's matches; a
+    // list of what is still to index, instead of a scan of the whole folder;
+    // structures out of the blobs table.
+    R"sql(
+DROP TRIGGER blobs_text_delete;
+DROP TABLE blob_text;
+
+-- rowid = mailbox_id << 32 | uid (UIDs are 32-bit); trigram: substrings of 3+ characters.
+CREATE VIRTUAL TABLE message_text USING fts5 (header, body, tokenize = 'trigram');
+CREATE TABLE message_text_pending (
+    mailbox_id INTEGER NOT NULL,
+    uid        INTEGER NOT NULL,
+    PRIMARY KEY (mailbox_id, uid)
+) WITHOUT ROWID;
+CREATE TRIGGER messages_text_insert AFTER INSERT ON messages BEGIN
+    INSERT OR IGNORE INTO message_text_pending (mailbox_id, uid) VALUES (new.mailbox_id, new.uid);
+END;
+CREATE TRIGGER messages_text_delete AFTER DELETE ON messages BEGIN
+    DELETE FROM message_text WHERE rowid = (old.mailbox_id << 32) | old.uid;
+    DELETE FROM message_text_pending WHERE mailbox_id = old.mailbox_id AND uid = old.uid;
+END;
+-- Every stored message is indexed again, in the background (TextIndexer).
+INSERT INTO message_text_pending (mailbox_id, uid) SELECT mailbox_id, uid FROM messages;
+
+-- Parsed structures apart from the blobs, so that the blobs table joined to
+-- messages on every FETCH and SEARCH stays a few dozen bytes a row.
+CREATE TABLE blob_structures (
+    blob_id   INTEGER PRIMARY KEY REFERENCES blobs (id) ON DELETE CASCADE,
+    structure TEXT NOT NULL    -- parsed MIME structure (JSON)
+);
+INSERT INTO blob_structures (blob_id, structure) SELECT id, structure FROM blobs;
+ALTER TABLE blobs DROP COLUMN structure;
 )sql",
 };
 

@@ -84,5 +84,16 @@ TEST_F(TextIndexerTest, IndexNowCoversEveryMessageBeyondOneBatch)
     EXPECT_EQ(found(folder, "protocole").size(), 70u);
     EXPECT_EQ(found(folder, "numero 1069"), (std::vector<std::int64_t>{70}));
     auto db = reads_->acquire();
-    EXPECT_TRUE(store::FolderStore::unindexedBlobs(*db, folder).empty());
+    EXPECT_TRUE(store::FolderStore::unindexedMessages(*db, folder, 100).empty());
+}
+
+// Messages left unindexed when the server stopped are indexed at the next start, unasked.
+TEST_F(TextIndexerTest, ResumesWhatWasLeftUnindexedAtStart)
+{
+    const auto folder = append("Subject: suivi\r\n\r\nkinesitherapie hebdomadaire\r\n");
+    intake::TextIndexer indexer(*mailboxes_, *reads_, *commits_);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (found(folder, "hebdomadaire").empty() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_EQ(found(folder, "hebdomadaire"), (std::vector<std::int64_t>{1}));
 }

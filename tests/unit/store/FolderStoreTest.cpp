@@ -555,14 +555,15 @@ protected:
     {
         FolderStoreTest::SetUp();
         inbox_ = folder(kAlice, "INBOX");
-        const auto one = append(inbox_, "aa/1", 1);
-        const auto two = append(inbox_, "aa/2", 1);
-        const auto three = append(inbox_, "aa/3", 1);
-        EXPECT_EQ(FolderStore::unindexedBlobs(*db_, inbox_.id).size(), 3u);
-        FolderStore::indexText(*db_, one.blobId, "Subject: Résultats d'échographie",
+        append(inbox_, "aa/1", 1);
+        append(inbox_, "aa/2", 1);
+        append(inbox_, "aa/3", 1);
+        EXPECT_EQ(FolderStore::unindexedMessages(*db_, inbox_.id, 10).size(), 3u);
+        EXPECT_EQ(FolderStore::foldersToIndex(*db_), std::vector<std::int64_t>{inbox_.id});
+        FolderStore::indexText(*db_, inbox_.id, 1, "Subject: Résultats d'échographie",
                                "Bonjour, le compte rendu de Zoé est joint. 100% \"urgent\" x_y");
-        FolderStore::indexText(*db_, two.blobId, "Subject: RDV", "ÉCHOGRAPHIE prévue; a b");
-        FolderStore::indexText(*db_, three.blobId, "From: labo@x.test", "rien");
+        FolderStore::indexText(*db_, inbox_.id, 2, "Subject: RDV", "ÉCHOGRAPHIE prévue; a b");
+        FolderStore::indexText(*db_, inbox_.id, 3, "From: labo@x.test", "rien");
     }
     Uids search(std::string_view needle, bool withHeader = true)
     {
@@ -571,17 +572,23 @@ protected:
     Folder inbox_;
 };
 
-TEST_F(FolderTextTest, IndexingMarksBlobsIndexed)
+TEST_F(FolderTextTest, IndexingMarksMessagesIndexed)
 {
-    EXPECT_TRUE(FolderStore::unindexedBlobs(*db_, inbox_.id).empty());
+    EXPECT_TRUE(FolderStore::unindexedMessages(*db_, inbox_.id, 10).empty());
+    EXPECT_TRUE(FolderStore::foldersToIndex(*db_).empty());
     const auto four = append(inbox_, "aa/4", 1);
-    const auto pending = FolderStore::unindexedBlobs(*db_, inbox_.id);
-    ASSERT_EQ(pending.size(), 1u);
-    EXPECT_EQ(pending[0], (std::pair<std::int64_t, std::string>{four.blobId, "aa/4"}));
-    FolderStore::indexText(*db_, four.blobId, "", "premier");
-    FolderStore::indexText(*db_, four.blobId, "", "second");  // replaced
+    const auto five = append(inbox_, "aa/5", 1);
+    EXPECT_EQ(FolderStore::unindexedMessages(*db_, inbox_.id, 1),
+              (std::vector<UnindexedMessage>{{4, four.blobId, "aa/4"}}));  // at most `limit`, by UID
+    EXPECT_EQ(FolderStore::unindexedMessages(*db_, inbox_.id, 10).size(), 2u);
+    FolderStore::indexText(*db_, inbox_.id, 4, "", "premier");
+    FolderStore::indexText(*db_, inbox_.id, 4, "", "second");  // replaced
     EXPECT_EQ(search("premier"), Uids{});
     EXPECT_EQ(search("second"), Uids{4});
+    EXPECT_EQ(FolderStore::unindexedMessages(*db_, inbox_.id, 10),
+              (std::vector<UnindexedMessage>{{5, five.blobId, "aa/5"}}));
+    FolderStore::indexText(*db_, inbox_.id, 99, "", "nothing");  // no such message: ignored
+    EXPECT_EQ(scalar(*db_, "SELECT count(*) FROM message_text"), 4);
 }
 
 TEST_F(FolderTextTest, TrigramSearchInBodyOrEverywhere)
@@ -626,17 +633,28 @@ TEST_F(FolderTextTest, ShortNeedles)
     EXPECT_EQ(search(""), (Uids{1, 2, 3}));
 }
 
-TEST_F(FolderTextTest, SearchIsPerFolderAndForgetsReleasedBlobs)
+TEST_F(FolderTextTest, SearchIsPerFolderAndForgetsExpungedMessages)
 {
     const auto archive = folder(kAlice, "Archive");
     FolderStore::copy(*db_, inbox_, {2}, archive);
+    EXPECT_EQ(FolderStore::textSearch(*db_, archive.id, "prévue", false), Uids{});  // the copy is not indexed yet
+    EXPECT_EQ(FolderStore::foldersToIndex(*db_), std::vector<std::int64_t>{archive.id});
+    FolderStore::indexText(*db_, archive.id, 1, "Subject: RDV", "ÉCHOGRAPHIE prévue; a b");
     EXPECT_EQ(FolderStore::textSearch(*db_, archive.id, "prévue", false), Uids{1});
+    EXPECT_EQ(FolderStore::textSearch(*db_, archive.id, "a", false), Uids{1});  // short needles too
+    EXPECT_EQ(search("prévue"), Uids{2});
     EXPECT_EQ(FolderStore::expunge(*db_, inbox_, {1}), (std::vector<std::string>{"aa/1"}));
-    EXPECT_EQ(scalar(*db_, "SELECT count(*) FROM blob_text"), 2);
+    EXPECT_EQ(scalar(*db_, "SELECT count(*) FROM message_text"), 3);
     EXPECT_EQ(search("compte"), Uids{});
+    // A deleted folder takes its index entries and its pending ones with it.
+    append(archive, "aa/6", 1);
+    FolderStore::remove(*db_, archive);
+    EXPECT_EQ(scalar(*db_, "SELECT count(*) FROM message_text"), 2);
+    EXPECT_TRUE(FolderStore::foldersToIndex(*db_).empty());
+    EXPECT_EQ(scalar(*db_, "SELECT count(*) FROM blob_structures"), 2);  // went with their blobs
 }
 
-// ---- migration 2
+// ---- migrations 2 and 3
 
 namespace {
 
@@ -654,7 +672,7 @@ std::string schemaVersion1()
 
 }  // namespace
 
-TEST(FolderSchemaTest, Migration2UpgradesAVersion1DatabaseWithADelegation)
+TEST(FolderSchemaTest, MigrationsUpgradeAVersion1DatabaseWithADelegationAndMessages)
 {
     char pattern[] = "/tmp/plexus-schema-XXXXXX";
     const std::string dir = mkdtemp(pattern);
@@ -667,9 +685,16 @@ TEST(FolderSchemaTest, Migration2UpgradesAVersion1DatabaseWithADelegation)
             "(1, 'service@x.test', 'ORG', 1000, 0), (2, 'P@x.test', 'PER', 1000, 0), (3, 'q@x.test', 'PER', 1000, 0);"
             "INSERT INTO mailboxes (id, account_id, name, uidvalidity, subscribed) VALUES "
             "(10, 1, 'INBOX', 5, 1), (11, 1, 'Sent', 5, 0), (12, 2, 'INBOX', 5, 1), (13, 3, 'INBOX', 5, 1);"
-            "INSERT INTO delegations (org_id, person_id) VALUES (1, 2);");
+            "INSERT INTO delegations (org_id, person_id) VALUES (1, 2);"
+            "INSERT INTO blobs (id, path, size, structure, refcount) VALUES (7, 'aa/7', 10, '{}', 2);"
+            "INSERT INTO messages (mailbox_id, uid, blob_id, internal_date, size, flags, modseq) VALUES "
+            "(12, 1, 7, 0, 10, '', 1), (12, 2, 7, 0, 10, '', 1);");
         migrateSchema(db);
-        EXPECT_EQ(scalar(db, "PRAGMA user_version"), 2);
+        EXPECT_EQ(scalar(db, "PRAGMA user_version"), 3);
+        // Migration 3: every stored message is to be indexed (again).
+        EXPECT_EQ(FolderStore::foldersToIndex(db), std::vector<std::int64_t>{12});
+        EXPECT_EQ(FolderStore::unindexedMessages(db, 12, 10).size(), 2u);
+        EXPECT_EQ(FolderStore::structure(db, 7), "{}");  // moved to its own table
         EXPECT_EQ(FolderStore::subscriptions(db, 1), (std::vector<std::string>{"INBOX"}));
         EXPECT_EQ(FolderStore::subscriptions(db, 2), (std::vector<std::string>{"INBOX"}));
         EXPECT_EQ(scalar(db, "SELECT count(*) FROM acl"), 2);
@@ -682,7 +707,7 @@ TEST(FolderSchemaTest, Migration2UpgradesAVersion1DatabaseWithADelegation)
         EXPECT_GT(FolderStore::create(db, 1, "New").uidValidity, 5);
         EXPECT_EQ(FolderStore::acl(db, FolderStore::find(db, 1, "New")->id).size(), 1u);
         migrateSchema(db);  // idempotent
-        EXPECT_EQ(scalar(db, "PRAGMA user_version"), 2);
+        EXPECT_EQ(scalar(db, "PRAGMA user_version"), 3);
     }
     fs::remove_all(dir);
 }
