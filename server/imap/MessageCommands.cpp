@@ -49,6 +49,32 @@ std::map<std::uint32_t, store::MessageRow> rowsByUid(store::Database& db, std::i
     return rows;
 }
 
+// A message's file, or nullopt when another session expunged the message after
+// its row was read and the file is gone: the message is then left out, as one
+// expunged before the command (RFC 2180 §4.1.3).
+std::optional<store::BlobReader> openUnlessExpunged(const store::MailboxStore& mailboxes, store::Database& db,
+                                                    std::int64_t folderId, const store::MessageRow& row)
+{
+    try {
+        return mailboxes.openBlob(row.blobPath);
+    } catch (const store::BlobError&) {
+        if (store::FolderStore::messages(db, folderId, row.uid, row.uid).empty()) return std::nullopt;
+        throw;
+    }
+}
+
+// A message's parsed structure, or nullopt when its last copy was expunged
+// by another session after its row was read (and the blob row went with it).
+std::optional<mime::MessageStructure> structureUnlessExpunged(store::Database& db, const store::MessageRow& row)
+{
+    try {
+        return mime::MessageStructure::fromJson(store::FolderStore::structure(db, row.blobId));
+    } catch (const store::FolderError& e) {
+        if (e.code() == store::FolderError::Code::NonExistent) return std::nullopt;
+        throw;
+    }
+}
+
 // The top-level header block, blank line included, read from the start of the
 // message up to its first empty line (no need to parse the stored structure).
 std::string topLevelHeader(store::BlobReader& blob, std::uint64_t limit)
@@ -351,15 +377,17 @@ std::vector<std::uint32_t> ImapSession::searchMessages(const SearchKey& key)
                 it->second.insert(static_cast<std::uint32_t>(u));
         return it->second.contains(uid);
     };
+    std::set<std::uint32_t> gone;  // expunged by another session while searching
     const auto headerOf = [&](const store::MessageRow& row) {
-        auto blob = services_.mailboxes.openBlob(row.blobPath);
-        return topLevelHeader(blob, settings_.limits.headerSize);
+        auto blob = openUnlessExpunged(services_.mailboxes, *db, selected_->folder.id, row);
+        if (!blob) gone.insert(static_cast<std::uint32_t>(row.uid));
+        return blob ? topLevelHeader(*blob, settings_.limits.headerSize) : std::string();
     };
     ViewSearchSubject subject(*selected_, rows, headerOf, text);
     std::vector<std::uint32_t> found;
     for (std::uint32_t seq = 1; seq <= selected_->exists(); ++seq) {
         subject.moveTo(seq);
-        if (subject.present() && matches(key, subject)) found.push_back(seq);
+        if (subject.present() && matches(key, subject) && !gone.contains(subject.uid())) found.push_back(seq);
     }
     return found;
 }
@@ -459,9 +487,12 @@ void ImapSession::handleFetch(const Command& command, bool uid, std::size_t firs
         const auto row = rows.find(u);
         if (needsRows && row == rows.end()) continue;  // expunged by another session, not yet told (RFC 2180 §4.1.3)
         std::optional<mime::MessageStructure> structure;
-        if (request.needsStructure())
-            structure = mime::MessageStructure::fromJson(store::FolderStore::structure(*db, row->second.blobId));
+        if (request.needsStructure() && !(structure = structureUnlessExpunged(*db, row->second))) continue;
         std::optional<store::BlobReader> blob;
+        if (request.needsBlob()) {
+            blob = openUnlessExpunged(services_.mailboxes, *db, view.folder.id, row->second);
+            if (!blob) continue;
+        }
         FetchedMessage fetched;
         fetched.uid = u;
         fetched.flags = flagsOf(message);
@@ -471,10 +502,7 @@ void ImapSession::handleFetch(const Command& command, bool uid, std::size_t firs
         }
         fetched.modseq = static_cast<std::uint64_t>(message.modseq);
         fetched.structure = structure ? &*structure : nullptr;
-        fetched.blob = [&]() -> store::BlobReader& {
-            if (!blob) blob.emplace(services_.mailboxes.openBlob(row->second.blobPath));
-            return *blob;
-        };
+        fetched.blob = [&]() -> store::BlobReader& { return *blob; };
         std::string items;
         if (uid && !request.wants(FetchItem::Kind::Uid)) items += "UID " + std::to_string(u) + " ";
         // renderFetchItems gives the parenthesized list: its items go inside ours.
@@ -653,8 +681,9 @@ std::vector<SortData> ImapSession::sortData(const std::vector<std::uint32_t>& se
         const auto found = rows.find(u);
         if (found == rows.end()) continue;  // expunged by another session since the search
         const auto& row = found->second;
-        const auto structure = mime::MessageStructure::fromJson(store::FolderStore::structure(*db, row.blobId));
-        const auto& envelope = structure.envelope;
+        const auto structure = structureUnlessExpunged(*db, row);
+        if (!structure) continue;
+        const auto& envelope = structure->envelope;
         SortData item;
         item.id = uid ? u : seq;
         item.sequence = seq;
@@ -667,7 +696,7 @@ std::vector<SortData> ImapSession::sortData(const std::vector<std::uint32_t>& se
         item.cc = firstAddress(envelope.cc);
         item.messageId = envelope.messageId;
         item.inReplyTo = envelope.inReplyTo;
-        item.references = std::string(structure.header("References").value_or(""));
+        item.references = std::string(structure->header("References").value_or(""));
         data.push_back(std::move(item));
     }
     return data;
