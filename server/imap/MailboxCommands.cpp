@@ -8,6 +8,7 @@
 #include "imap/MailboxName.h"
 #include "imap/ResponseSyntax.h"
 #include "imap/SequenceSet.h"
+#include "net/ThreadStack.h"
 
 #include <Poco/String.h>
 
@@ -436,6 +437,7 @@ void ImapSession::handleIdle(const Command& command)
 {
     if (!command.args.empty()) throw CommandFailure{"BAD", "IDLE takes no arguments"};
     connection_.write("+ idling\r\n");
+    net::releaseUnusedStack();  // an idling session may wait for hours
     const Poco::Timespan tick(0, 500'000);
     Poco::Timespan idled;
     const Poco::Timespan limit(settings_.limits.idleTimeout.count(), 0);

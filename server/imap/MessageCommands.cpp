@@ -113,8 +113,10 @@ void ImapSession::loadView(SelectedMailbox& view, bool claimRecent)
     view.knownModseq = folder->highestModseq;
     const auto firstRecent =
         services_.changes.claimRecent(folder->id, static_cast<std::uint32_t>(folder->uidNext), !claimRecent);
+    auto rows = store::FolderStore::messages(*db, folder->id);
     view.messages.clear();
-    for (auto& row : store::FolderStore::messages(*db, folder->id)) {
+    view.messages.reserve(rows.size());  // exactly: idle sessions keep their view for hours
+    for (auto& row : rows) {
         const auto uid = static_cast<std::uint32_t>(row.uid);
         view.messages.push_back({uid, row.modseq, std::move(row.flags), uid >= firstRecent});
     }

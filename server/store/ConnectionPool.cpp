@@ -17,7 +17,11 @@ ConnectionPool::Lease ConnectionPool::acquire()
             return Lease(*this, std::move(db));
         }
     }
-    return Lease(*this, std::make_unique<Database>(path_));
+    auto db = std::make_unique<Database>(path_);
+    // The kernel's page cache holds the file already: a small cache of its own
+    // per connection keeps the pool a few MiB (SQLite's default is 2 MiB each).
+    db->execute("PRAGMA cache_size = -1024");
+    return Lease(*this, std::move(db));
 }
 
 void ConnectionPool::giveBack(std::unique_ptr<Database> db)

@@ -27,7 +27,7 @@ public:
         std::unique_ptr<Database> db_;
     };
 
-    explicit ConnectionPool(std::string databasePath, std::size_t maxIdle = 16)
+    explicit ConnectionPool(std::string databasePath, std::size_t maxIdle = 8)
         : path_(std::move(databasePath)), maxIdle_(maxIdle)
     {
     }
