@@ -8,7 +8,7 @@
 #include "imap/MailboxName.h"
 #include "imap/ResponseSyntax.h"
 #include "imap/SequenceSet.h"
-#include "net/ThreadStack.h"
+#include "net/IdleMemory.h"
 
 #include <Poco/String.h>
 
@@ -437,13 +437,17 @@ void ImapSession::handleIdle(const Command& command)
 {
     if (!command.args.empty()) throw CommandFailure{"BAD", "IDLE takes no arguments"};
     connection_.write("+ idling\r\n");
-    net::releaseUnusedStack();  // an idling session may wait for hours
     const Poco::Timespan tick(0, 500'000);
     Poco::Timespan idled;
     const Poco::Timespan limit(settings_.limits.idleTimeout.count(), 0);
     for (;;) {
         if (state_ == State::Selected) refresh(true);
         if (connection_.waitForInput(tick)) break;
+        if (idled == 0) {
+            // Idling now (the continuation went out, a first refresh ran): a
+            // session may stay so for hours, with only what it holds resident.
+            net::releaseFreeHeap();
+        }
         idled += tick;
         if (idled >= limit) throw Poco::TimeoutException("idle");
         if (connection_.serverStopping()) closeSession("Server shutting down");
