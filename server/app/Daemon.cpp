@@ -86,10 +86,13 @@ int runDaemon(const Settings& settings)
     intake::TextIndexer indexer(mailboxes, reads, commits);
     smtp::SmtpServices services{mailboxes, commits, reads, changes, indexer, authenticator, tls,
                                 [&whitelist] { return whitelist.current(); }};
-    imap::ImapServices imapServices{mailboxes, commits, reads, changes, indexer, authenticator, tls};
 
     std::atomic<bool> stopping{false};
     const std::function<bool()> isStopping = [&stopping] { return stopping.load(); };
+    // IDLE sessions wait without a thread; a change to their folder resumes them.
+    net::IdleParker parker(settings.imap.limits.maxIdleSessions, settings.maxSessions);
+    changes.setObserver([&parker](std::int64_t folderId) { parker.wake(folderId); });
+    imap::ImapServices imapServices{mailboxes, commits, reads, changes, indexer, authenticator, tls, parker};
     std::vector<std::unique_ptr<net::Listener>> listeners;
     auto addListener = [&](const std::string& name, unsigned short port, net::Listener::SessionHandler handler) {
         listeners.push_back(std::make_unique<net::Listener>(
@@ -152,6 +155,7 @@ int runDaemon(const Settings& settings)
     stopping = true;
     api.stop();
     for (auto& listener : listeners) listener->stop();
+    parker.stop();  // idling sessions say BYE too
     log.information("stopped");
     return 0;
 }

@@ -93,6 +93,7 @@ Settings loadSettings(const std::string& path)
         imap.reader.lineLength = positive<std::size_t>(*config, "limits.imap_line_length", imap.reader.lineLength);
         imap.idleTimeout = std::chrono::seconds(positive<int>(*config, "limits.imap_idle_timeout", 1800));
         imap.loginTimeout = std::chrono::seconds(positive<int>(*config, "limits.imap_login_timeout", 60));
+        imap.maxIdleSessions = positive<std::size_t>(*config, "limits.imap_max_idle_sessions", imap.maxIdleSessions);
 
         s.auth.passwordsAllowed = config->getBool("auth.passwords", true);
         const std::string issuer = config->getString("auth.token_issuer", "");

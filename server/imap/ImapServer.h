@@ -6,6 +6,7 @@
 #include "accounts/Authenticator.h"
 #include "imap/Command.h"
 #include "intake/TextIndexer.h"
+#include "net/IdleParker.h"
 #include "net/TlsContext.h"
 #include "store/ChangeNotifier.h"
 #include "store/CommitQueue.h"
@@ -31,6 +32,8 @@ struct ImapLimits {
     std::chrono::seconds idleTimeout{1800};
     std::chrono::seconds loginTimeout{60};
     unsigned errors = 20;  // bad commands in a row before we hang up
+    // Sessions idling without a thread; beyond, an idling session keeps its thread.
+    std::size_t maxIdleSessions = 20000;
 };
 
 struct ImapSettings {
@@ -47,9 +50,11 @@ struct ImapServices {
     intake::TextIndexer& indexer;
     accounts::Authenticator& authenticator;
     net::TlsContexts& tls;
+    net::IdleParker& parker;  // sessions in IDLE wait there, without a thread
 };
 
-// Runs one IMAP session to its end on an accepted connection.
+// Runs one IMAP session on an accepted connection, to its end or until it
+// idles (RFC 2177) in the parker, which then carries it on.
 void runImapSession(Poco::Net::StreamSocket& socket, ImapService service, const ImapSettings& settings,
                     ImapServices& services, const std::function<bool()>& stopping);
 

@@ -32,7 +32,7 @@ metrics::Counter& commandCounter()
 void runImapSession(Poco::Net::StreamSocket& socket, ImapService service, const ImapSettings& settings,
                     ImapServices& services, const std::function<bool()>& stopping)
 {
-    ImapSession(socket, service, settings, services, stopping).run();
+    std::make_shared<ImapSession>(socket, service, settings, services, stopping)->serve();
 }
 
 ImapSession::ImapSession(Poco::Net::StreamSocket& socket, ImapService service, const ImapSettings& settings,
@@ -46,7 +46,7 @@ ImapSession::ImapSession(Poco::Net::StreamSocket& socket, ImapService service, c
 {
 }
 
-void ImapSession::run()
+void ImapSession::serve()
 {
     if (service_ == ImapService::Imaps) {
         try {
@@ -57,8 +57,32 @@ void ImapSession::run()
         }
     }
     untagged("OK [CAPABILITY " + capabilities() + "] " + settings_.hostname + " Plexus IMAP ready");
+    proceed();
+}
+
+void ImapSession::run()
+{
+    const auto self = std::move(keepAlive_);  // alive until this thread is done with it
+    proceed();
+}
+
+void ImapSession::proceed()
+{
     try {
         while (state_ != State::Logout) {
+            if (idling_) {
+                if (idling_->parkable) {
+                    idling_->parkable = false;
+                    const int fd = connection_.descriptor();
+                    const auto key = selected_ ? selected_->folder.id : 0;
+                    // Parked: another thread may run the session already; touch nothing.
+                    if (services_.parker.park(shared_from_this(), fd, key, idling_->deadline)) return;
+                    idling_->parkRefused = true;
+                }
+                Command idle = idling_->command;  // handleIdle ends idling_ at DONE
+                dispatch(idle);
+                continue;
+            }
             std::optional<Command> command;
             try {
                 command = reader_.read();
@@ -82,6 +106,11 @@ void ImapSession::run()
     } catch (const Poco::Exception& e) {
         log_.information("connection with %s ended: %s", peer(), e.displayText());
     }
+    finish();
+}
+
+void ImapSession::finish()
+{
     try {
         connection_.flush();
     } catch (const Poco::Exception&) {

@@ -13,6 +13,7 @@
 #include <Poco/Logger.h>
 
 #include <chrono>
+#include <memory>
 #include <functional>
 #include <optional>
 #include <set>
@@ -31,11 +32,16 @@ struct CommandFailure {
 // selected mailbox was deleted, access withdrawn): no tagged answer follows.
 struct SessionClosed {};
 
-class ImapSession {
+// Owned by a shared_ptr: the accepting thread starts it with serve(); while
+// it idles it belongs to the parker, which resumes it on a pool thread (run()).
+class ImapSession : public net::IdleParker::Parked, public std::enable_shared_from_this<ImapSession> {
 public:
     ImapSession(Poco::Net::StreamSocket& socket, ImapService service, const ImapSettings& settings,
                 ImapServices& services, const std::function<bool()>& stopping);
-    void run();
+    // TLS (IMAPS), greeting, then commands.
+    void serve();
+    void resumed(std::shared_ptr<Parked> self) override { keepAlive_ = std::move(self); }
+    void run() override;
 
 private:
     enum class State { NotAuthenticated, Authenticated, Selected, Logout };
@@ -65,6 +71,10 @@ private:
     void handleAppend(Command& command);
     void handleNamespace(const Command& command);  // RFC 2342
     void handleIdle(const Command& command);       // RFC 2177
+    // Commands until the session ends or parks; returns at once when parked.
+    void proceed();
+    // Flushes what is left to say; the session is over.
+    void finish();
     void handleGetAcl(const Command& command);     // RFC 4314
     void handleSetAcl(const Command& command, bool remove);
     void handleListRights(const Command& command);
@@ -133,6 +143,15 @@ private:
     bool condstore_ = false;  // RFC 7162: enabled by ENABLE or a CONDSTORE-using command
     bool qresync_ = false;
     unsigned errorsInARow_ = 0;
+    // RFC 2177: the IDLE command in progress, until DONE.
+    struct Idling {
+        Command command;
+        std::chrono::steady_clock::time_point deadline;
+        bool parkable = false;     // nothing to do but wait: park at the top of proceed()
+        bool parkRefused = false;  // the parker is full or stopping: wait on this thread
+    };
+    std::optional<Idling> idling_;
+    std::shared_ptr<Parked> keepAlive_;  // the parker's reference, for run()
 };
 
 }  // namespace plexus::imap

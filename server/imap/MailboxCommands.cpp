@@ -435,23 +435,27 @@ void ImapSession::handleNamespace(const Command& command)
 // reaches an idling client within a second.
 void ImapSession::handleIdle(const Command& command)
 {
-    if (!command.args.empty()) throw CommandFailure{"BAD", "IDLE takes no arguments"};
-    connection_.write("+ idling\r\n");
-    const Poco::Timespan tick(0, 500'000);
-    Poco::Timespan idled;
-    const Poco::Timespan limit(settings_.limits.idleTimeout.count(), 0);
-    for (;;) {
-        if (state_ == State::Selected) refresh(true);
-        if (connection_.waitForInput(tick)) break;
-        if (idled == 0) {
-            // Idling now (the continuation went out, a first refresh ran): a
-            // session may stay so for hours, with only what it holds resident.
-            net::releaseFreeHeap();
-        }
-        idled += tick;
-        if (idled >= limit) throw Poco::TimeoutException("idle");
-        if (connection_.serverStopping()) closeSession("Server shutting down");
+    if (!idling_) {
+        if (!command.args.empty()) throw CommandFailure{"BAD", "IDLE takes no arguments"};
+        connection_.write("+ idling\r\n");
+        idling_ = Idling{command, std::chrono::steady_clock::now() + settings_.limits.idleTimeout};
     }
+    // One look, at the start and whenever the parker resumes the session: changes
+    // told (a delivery wakes it at once), then DONE, or more waiting.
+    if (state_ == State::Selected) refresh(true);
+    if (connection_.serverStopping()) closeSession("Server shutting down");
+    if (!connection_.waitForInput(Poco::Timespan(0))) {
+        if (std::chrono::steady_clock::now() >= idling_->deadline) throw Poco::TimeoutException("idle");
+        if (!idling_->parkRefused) {
+            net::releaseFreeHeap();  // a session may idle for hours, with only what it holds resident
+            idling_->parkable = true;
+            return;
+        }
+        // Not parked (the parker is full or stopping): wait here a little, then try again.
+        idling_->parkRefused = false;
+        if (!connection_.waitForInput(Poco::Timespan(0, 500'000))) return;
+    }
+    idling_.reset();
     const auto line = reader_.readLine();
     if (!line) {
         state_ = State::Logout;

@@ -57,6 +57,8 @@ public:
     std::optional<Poco::Net::X509Certificate> peerCertificate() const;
     std::string peerAddress() const { return peer_; }
     bool hasBufferedInput() const { return start_ < in_.size(); }
+    // The socket, for a session that waits for input elsewhere (net::IdleParker).
+    int descriptor() const { return static_cast<int>(socket_.impl()->sockfd()); }
 
 private:
     // Fills the input buffer; false at end of stream (or on a stop, when interruptible).

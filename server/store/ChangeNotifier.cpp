@@ -4,10 +4,13 @@ namespace plexus::store {
 
 void ChangeNotifier::notify(std::int64_t folderId, std::uint32_t firstNewUid)
 {
-    std::lock_guard lock(mutex_);
-    ++generations_[folderId];
-    // Known folders keep their mark; an unknown one starts at the new messages.
-    if (firstNewUid != 0) recentFrom_.try_emplace(folderId, firstNewUid);
+    {
+        std::lock_guard lock(mutex_);
+        ++generations_[folderId];
+        // Known folders keep their mark; an unknown one starts at the new messages.
+        if (firstNewUid != 0) recentFrom_.try_emplace(folderId, firstNewUid);
+    }
+    if (observer_) observer_(folderId);
 }
 
 std::uint64_t ChangeNotifier::generation(std::int64_t folderId) const

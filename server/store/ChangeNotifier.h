@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <unordered_map>
 
@@ -16,6 +17,9 @@ public:
     // of a folder no session has looked at yet are then recent (RFC 3501
     // §2.3.2) for the first session to see them.
     void notify(std::int64_t folderId, std::uint32_t firstNewUid = 0);
+    // Also told of every notify(), outside the lock (the daemon wakes idling
+    // sessions with it). Set once, before sessions start.
+    void setObserver(std::function<void(std::int64_t folderId)> observer) { observer_ = std::move(observer); }
     // Increases with every notify() of that folder; a session compares it with the last value it saw.
     std::uint64_t generation(std::int64_t folderId) const;
 
@@ -29,6 +33,7 @@ private:
     mutable std::mutex mutex_;
     std::unordered_map<std::int64_t, std::uint64_t> generations_;
     std::unordered_map<std::int64_t, std::uint32_t> recentFrom_;
+    std::function<void(std::int64_t)> observer_;
 };
 
 }  // namespace plexus::store
