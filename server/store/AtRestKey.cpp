@@ -198,9 +198,11 @@ void AtRestKey::deriveKey(std::span<const unsigned char> salt, std::string_view 
 {
     if (!material_)
         throw AtRestKeyError("use of a moved-from at-rest key");
+    // Fetched once: OpenSSL 3 looks it up in its provider store, under a lock,
+    // at every fetch, and every blob opened derives its key.
     using Kdf = std::unique_ptr<EVP_KDF, decltype(&EVP_KDF_free)>;
+    static const Kdf kdf(EVP_KDF_fetch(nullptr, OSSL_KDF_NAME_HKDF, nullptr), EVP_KDF_free);
     using KdfContext = std::unique_ptr<EVP_KDF_CTX, decltype(&EVP_KDF_CTX_free)>;
-    Kdf kdf(EVP_KDF_fetch(nullptr, OSSL_KDF_NAME_HKDF, nullptr), EVP_KDF_free);
     KdfContext context(kdf ? EVP_KDF_CTX_new(kdf.get()) : nullptr, EVP_KDF_CTX_free);
     if (!context)
         throw AtRestKeyError("cannot set up HKDF key derivation");

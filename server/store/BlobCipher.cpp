@@ -6,6 +6,7 @@
 #include <openssl/err.h>
 
 #include <array>
+#include <memory>
 #include <string_view>
 #include <utility>
 
@@ -33,6 +34,15 @@ unsigned char* bytes(char* data)
     return reinterpret_cast<unsigned char*>(data);
 }
 
+// Fetched once: OpenSSL 3 looks a named algorithm up in its provider store,
+// under a lock, each time EVP_aes_256_gcm() is used; every blob opened did.
+const EVP_CIPHER* aes256Gcm()
+{
+    static const std::unique_ptr<EVP_CIPHER, decltype(&EVP_CIPHER_free)> cipher(
+        EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr), EVP_CIPHER_free);
+    return cipher.get();
+}
+
 }  // namespace
 
 BlobCipher::BlobCipher(const AtRestKey& key, const Header& header, std::string path)
@@ -42,8 +52,10 @@ BlobCipher::BlobCipher(const AtRestKey& key, const Header& header, std::string p
         fail("EVP_CIPHER_CTX_new");
     std::array<unsigned char, AtRestKey::kSize> fileKey;
     key.deriveKey(header.salt, kFileKeyInfo, fileKey);
-    const int ok = EVP_CipherInit_ex(context_.get(), EVP_aes_256_gcm(), nullptr, fileKey.data(), nullptr,
-                                     static_cast<int>(Direction::encrypt));
+    const EVP_CIPHER* cipher = aes256Gcm();
+    const int ok = cipher ? EVP_CipherInit_ex(context_.get(), cipher, nullptr, fileKey.data(), nullptr,
+                                              static_cast<int>(Direction::encrypt))
+                          : 0;
     OPENSSL_cleanse(fileKey.data(), fileKey.size());
     if (ok != 1)
         fail("EVP_CipherInit_ex");

@@ -57,10 +57,9 @@ BlobReader::BlobReader(const AtRestKey& key, std::string path)
       layout_(layoutOf(fd_.get(), header_.segmentSize, path_)),
       cipher_(key, header_, path_)
 {
-    sealed_.reserve(header_.segmentSize + blob::kTagSize);
-    plaintext_.reserve(header_.segmentSize);
     // The last segment is sealed with the header and a last flag: checking it
-    // now proves the header and the size are authentic.
+    // now proves the header and the size are authentic. (The buffers take the
+    // size of what is read: most messages are one segment far below 64 KiB.)
     load(layout_.segmentCount() - 1);
 }
 
