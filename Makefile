@@ -24,7 +24,12 @@ test: build
 test-unit:
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-test-integration:
+# The independent IMAP client (ImapFlow) the integration tests run, pinned by package-lock.json.
+NODE_DIR = tests/integration/node
+$(NODE_DIR)/node_modules/.package-lock.json: $(NODE_DIR)/package-lock.json
+	npm ci --prefix $(NODE_DIR) --no-audit --no-fund
+
+test-integration: $(NODE_DIR)/node_modules/.package-lock.json
 	PLEXUS_BUILD_DIR=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q tests/integration
 
 # The same suites on an AddressSanitizer/UBSan build (CI runs it after `make test`).

@@ -19,6 +19,10 @@ missing=()
 for p in "${build_deps[@]}" "${test_deps[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js runs an independent IMAP client in the tests (its packages come from
+# the npm registry, see tests/integration/node). Debian packages npm apart.
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 SUDO=""
