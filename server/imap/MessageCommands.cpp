@@ -305,7 +305,7 @@ namespace {
 // A message of the selected folder as SEARCH sees it; loads what a key needs.
 class ViewSearchSubject : public SearchSubject {
 public:
-    using TextMatcher = std::function<bool(std::uint32_t uid, std::string_view needle, bool withHeader)>;
+    using TextMatcher = std::function<bool(std::uint32_t uid, std::string_view needle, store::TextScope scope)>;
     ViewSearchSubject(const SelectedMailbox& view, const std::map<std::uint32_t, store::MessageRow>& rows,
                       std::function<std::string(const store::MessageRow&)> headerOf, TextMatcher text)
         : view_(view), rows_(rows), headerOf_(std::move(headerOf)), text_(std::move(text))
@@ -341,12 +341,15 @@ public:
         if (!header_) header_ = headerOf_(*row_);
         return *header_;
     }
-    bool textContains(std::string_view needle, bool withHeader) override { return text_(uid(), needle, withHeader); }
+    bool textContains(std::string_view needle, bool withHeader) override
+    {
+        return text_(uid(), needle, withHeader ? store::TextScope::Anywhere : store::TextScope::Body);
+    }
     bool headerMayContain(std::string_view needle) override
     {
         // The index folds ASCII case exactly as SEARCH does; other text is checked in full.
         const bool ascii = std::all_of(needle.begin(), needle.end(), [](char c) { return (c & 0x80) == 0; });
-        return !ascii || needle.size() < 3 || text_(uid(), needle, true);
+        return !ascii || needle.size() < 3 || text_(uid(), needle, store::TextScope::Header);
     }
 
 private:
@@ -367,15 +370,15 @@ std::vector<std::uint32_t> ImapSession::searchMessages(const SearchKey& key)
     auto db = services_.reads.acquire();
     const auto rows = rowsByUid(*db, selected_->folder.id);
     bool indexed = false;
-    std::map<std::pair<std::string, bool>, std::set<std::uint32_t>> textMatches;
-    const auto text = [&](std::uint32_t uid, std::string_view needle, bool withHeader) {
+    std::map<std::pair<std::string, store::TextScope>, std::set<std::uint32_t>> textMatches;
+    const auto text = [&](std::uint32_t uid, std::string_view needle, store::TextScope scope) {
         if (!indexed) {
             services_.indexer.indexNow(selected_->folder.id);
             indexed = true;
         }
-        auto [it, fresh] = textMatches.try_emplace({std::string(needle), withHeader});
+        auto [it, fresh] = textMatches.try_emplace({std::string(needle), scope});
         if (fresh)
-            for (const auto u : store::FolderStore::textSearch(*db, selected_->folder.id, needle, withHeader))
+            for (const auto u : store::FolderStore::textSearch(*db, selected_->folder.id, needle, scope))
                 it->second.insert(static_cast<std::uint32_t>(u));
         return it->second.contains(uid);
     };

@@ -728,22 +728,27 @@ void FolderStore::indexText(Database& db, std::int64_t folderId, std::int64_t ui
 // matched with LIKE on the folder's rows, case-insensitive for ASCII letters only.
 // Neither ignores accents ("e" does not find "é").
 std::vector<std::int64_t> FolderStore::textSearch(Database& db, std::int64_t folderId, std::string_view needle,
-                                                  bool withHeader)
+                                                  TextScope scope)
 {
     // The folder's part of the index is the rowid range of its UIDs.
     const std::int64_t first = textRowId(folderId, 0), last = textRowId(folderId, kUidMask);
     std::optional<Statement> stmt;
     if (characterCount(needle) >= 3) {
-        stmt.emplace(db.prepare(withHeader
-            ? "SELECT rowid FROM message_text WHERE message_text MATCH ?1 AND rowid BETWEEN ?2 AND ?3 ORDER BY rowid"
-            : "SELECT rowid FROM message_text WHERE message_text.body MATCH ?1 AND rowid BETWEEN ?2 AND ?3 "
-              "ORDER BY rowid"));
+        // A column name on the left of MATCH limits the search to that column.
+        stmt.emplace(db.prepare(scope == TextScope::Body     ? "SELECT rowid FROM message_text WHERE body MATCH ?1 "
+                                                               "AND rowid BETWEEN ?2 AND ?3 ORDER BY rowid"
+                                : scope == TextScope::Header ? "SELECT rowid FROM message_text WHERE header MATCH ?1 "
+                                                               "AND rowid BETWEEN ?2 AND ?3 ORDER BY rowid"
+                                                             : "SELECT rowid FROM message_text WHERE message_text MATCH ?1 "
+                                                               "AND rowid BETWEEN ?2 AND ?3 ORDER BY rowid"));
         stmt->bind(1, ftsString(needle));
     } else {
         stmt.emplace(db.prepare(
             "SELECT rowid FROM message_text WHERE rowid BETWEEN ?2 AND ?3 "
-            "AND (body LIKE ?1 ESCAPE '\\' OR (?4 AND header LIKE ?1 ESCAPE '\\')) ORDER BY rowid"));
-        stmt->bind(1, containsPattern(needle)).bind(4, std::int64_t{withHeader});
+            "AND ((?4 AND body LIKE ?1 ESCAPE '\\') OR (?5 AND header LIKE ?1 ESCAPE '\\')) ORDER BY rowid"));
+        stmt->bind(1, containsPattern(needle))
+            .bind(4, std::int64_t{scope != TextScope::Header})
+            .bind(5, std::int64_t{scope != TextScope::Body});
     }
     stmt->bind(2, first).bind(3, last);
     std::vector<std::int64_t> uids;

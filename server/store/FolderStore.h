@@ -69,6 +69,8 @@ struct UnindexedMessage {
     bool operator==(const UnindexedMessage&) const = default;
 };
 
+enum class TextScope { Body, Header, Anywhere };
+
 enum class FlagChange { Add, Remove, Replace };
 
 struct FlagUpdate {
@@ -175,9 +177,9 @@ public:
     static void indexText(Database& db, std::int64_t folderId, std::int64_t uid, std::string_view headerText,
                           std::string_view bodyText);
     // UIDs of the folder whose indexed text contains `needle` (any length;
-    // case-insensitive), in the body only or in header and body.
+    // case-insensitive), in the body, the header fields (decoded) or both.
     static std::vector<std::int64_t> textSearch(Database& db, std::int64_t folderId, std::string_view needle,
-                                                bool withHeader);
+                                                TextScope scope);
 };
 
 }  // namespace plexus::store

@@ -53,7 +53,7 @@ protected:
     std::vector<std::int64_t> found(std::int64_t folderId, const std::string& needle)
     {
         auto db = reads_->acquire();
-        return store::FolderStore::textSearch(*db, folderId, needle, false);
+        return store::FolderStore::textSearch(*db, folderId, needle, store::TextScope::Body);
     }
 
     std::string dir_;

@@ -565,9 +565,9 @@ protected:
         FolderStore::indexText(*db_, inbox_.id, 2, "Subject: RDV", "ÉCHOGRAPHIE prévue; a b");
         FolderStore::indexText(*db_, inbox_.id, 3, "From: labo@x.test", "rien");
     }
-    Uids search(std::string_view needle, bool withHeader = true)
+    Uids search(std::string_view needle, TextScope scope = TextScope::Anywhere)
     {
-        return FolderStore::textSearch(*db_, inbox_.id, needle, withHeader);
+        return FolderStore::textSearch(*db_, inbox_.id, needle, scope);
     }
     Folder inbox_;
 };
@@ -596,7 +596,10 @@ TEST_F(FolderTextTest, TrigramSearchInBodyOrEverywhere)
     EXPECT_EQ(search("compte rendu"), Uids{1});
     EXPECT_EQ(search("COMPTE"), Uids{1});
     EXPECT_EQ(search("Subject"), (Uids{1, 2}));
-    EXPECT_EQ(search("Subject", false), Uids{});
+    EXPECT_EQ(search("Subject", TextScope::Body), Uids{});
+    EXPECT_EQ(search("Subject", TextScope::Header), (Uids{1, 2}));
+    EXPECT_EQ(search("compte", TextScope::Header), Uids{});  // in a body only
+    EXPECT_EQ(search("labo@x", TextScope::Header), Uids{3});
     EXPECT_EQ(search("labo@x"), Uids{3});
     EXPECT_EQ(search("\"urgent\""), Uids{1});  // quotes are text, not FTS5 syntax
     EXPECT_EQ(search("urgent OR rien"), Uids{});
@@ -614,7 +617,7 @@ TEST_F(FolderTextTest, FrenchAccents)
     EXPECT_EQ(search("ZOÉ"), Uids{1});
     EXPECT_EQ(search("echographie"), Uids{});
     EXPECT_EQ(search("é"), (Uids{1, 2}));  // "é" in 1 ("Zoé") and 2 ("prévue")
-    EXPECT_EQ(search("É", false), Uids{2});  // only the capital one
+    EXPECT_EQ(search("É", TextScope::Body), Uids{2});  // only the capital one
     EXPECT_EQ(search("oé"), Uids{1});
 }
 
@@ -623,7 +626,9 @@ TEST_F(FolderTextTest, ShortNeedles)
     EXPECT_EQ(search("Zo"), Uids{1});
     EXPECT_EQ(search("zO"), Uids{1});
     EXPECT_EQ(search("RD"), Uids{2});
-    EXPECT_EQ(search("RD", false), Uids{});
+    EXPECT_EQ(search("RD", TextScope::Body), Uids{});
+    EXPECT_EQ(search("RD", TextScope::Header), Uids{2});
+    EXPECT_EQ(search("Zo", TextScope::Header), Uids{});
     EXPECT_EQ(search("%"), Uids{1});  // a literal percent sign
     EXPECT_EQ(search("_"), Uids{1});
     EXPECT_EQ(search("0%"), Uids{1});
@@ -637,11 +642,11 @@ TEST_F(FolderTextTest, SearchIsPerFolderAndForgetsExpungedMessages)
 {
     const auto archive = folder(kAlice, "Archive");
     FolderStore::copy(*db_, inbox_, {2}, archive);
-    EXPECT_EQ(FolderStore::textSearch(*db_, archive.id, "prévue", false), Uids{});  // the copy is not indexed yet
+    EXPECT_EQ(FolderStore::textSearch(*db_, archive.id, "prévue", TextScope::Body), Uids{});  // the copy is not indexed yet
     EXPECT_EQ(FolderStore::foldersToIndex(*db_), std::vector<std::int64_t>{archive.id});
     FolderStore::indexText(*db_, archive.id, 1, "Subject: RDV", "ÉCHOGRAPHIE prévue; a b");
-    EXPECT_EQ(FolderStore::textSearch(*db_, archive.id, "prévue", false), Uids{1});
-    EXPECT_EQ(FolderStore::textSearch(*db_, archive.id, "a", false), Uids{1});  // short needles too
+    EXPECT_EQ(FolderStore::textSearch(*db_, archive.id, "prévue", TextScope::Body), Uids{1});
+    EXPECT_EQ(FolderStore::textSearch(*db_, archive.id, "a", TextScope::Body), Uids{1});  // short needles too
     EXPECT_EQ(search("prévue"), Uids{2});
     EXPECT_EQ(FolderStore::expunge(*db_, inbox_, {1}), (std::vector<std::string>{"aa/1"}));
     EXPECT_EQ(scalar(*db_, "SELECT count(*) FROM message_text"), 3);
