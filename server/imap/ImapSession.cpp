@@ -71,13 +71,13 @@ void ImapSession::proceed()
     try {
         while (state_ != State::Logout) {
             if (idling_) {
-                if (idling_->parkable) {
-                    idling_->parkable = false;
+                if (idling_->next == Idling::Next::Park) {
+                    idling_->next = Idling::Next::Look;  // once resumed (set before: it may resume at once)
                     const int fd = connection_.descriptor();
                     const auto key = selected_ ? selected_->folder.id : 0;
                     // Parked: another thread may run the session already; touch nothing.
                     if (services_.parker.park(shared_from_this(), fd, key, idling_->deadline)) return;
-                    idling_->parkRefused = true;
+                    idling_->next = Idling::Next::WaitHere;
                 }
                 Command idle = idling_->command;  // handleIdle ends idling_ at DONE
                 dispatch(idle);

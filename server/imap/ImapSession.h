@@ -147,8 +147,10 @@ private:
     struct Idling {
         Command command;
         std::chrono::steady_clock::time_point deadline;
-        bool parkable = false;     // nothing to do but wait: park at the top of proceed()
-        bool parkRefused = false;  // the parker is full or stopping: wait on this thread
+        // What the next turn does: look for changes and DONE; park at the top of
+        // proceed() (nothing to do but wait); or wait on this thread (the parker
+        // is full or stopping).
+        enum class Next { Look, Park, WaitHere } next = Next::Look;
     };
     std::optional<Idling> idling_;
     std::shared_ptr<Parked> keepAlive_;  // the parker's reference, for run()

@@ -446,13 +446,13 @@ void ImapSession::handleIdle(const Command& command)
     if (connection_.serverStopping()) closeSession("Server shutting down");
     if (!connection_.waitForInput(Poco::Timespan(0))) {
         if (std::chrono::steady_clock::now() >= idling_->deadline) throw Poco::TimeoutException("idle");
-        if (!idling_->parkRefused) {
+        if (idling_->next != Idling::Next::WaitHere) {
             net::releaseFreeHeap();  // a session may idle for hours, with only what it holds resident
-            idling_->parkable = true;
+            idling_->next = Idling::Next::Park;
             return;
         }
         // Not parked (the parker is full or stopping): wait here a little, then try again.
-        idling_->parkRefused = false;
+        idling_->next = Idling::Next::Look;
         if (!connection_.waitForInput(Poco::Timespan(0, 500'000))) return;
     }
     idling_.reset();

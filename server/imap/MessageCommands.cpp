@@ -43,8 +43,9 @@ std::map<std::uint32_t, store::MessageRow> rowsByUid(store::Database& db, std::i
                                                      const std::vector<std::uint32_t>& uids = {})
 {
     std::map<std::uint32_t, store::MessageRow> rows;
-    const auto [least, greatest] = std::ranges::minmax(uids.empty() ? std::vector<std::uint32_t>{1, UINT32_MAX} : uids);
-    for (auto& row : store::FolderStore::messages(db, folderId, least, greatest))
+    const auto [least, greatest] = std::ranges::minmax_element(uids);
+    for (auto& row : uids.empty() ? store::FolderStore::messages(db, folderId)
+                                  : store::FolderStore::messages(db, folderId, *least, *greatest))
         rows.emplace(static_cast<std::uint32_t>(row.uid), std::move(row));
     return rows;
 }

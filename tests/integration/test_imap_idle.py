@@ -3,13 +3,13 @@ thread of their own, are woken by deliveries, time out, and are told BYE when
 the server stops."""
 import re
 import signal
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
 from conftest import DOMAIN
+from test_http_cli import curl
 from test_imap_access import Imap, message
 
 MARTIN = f"dr.martin@{DOMAIN}"
@@ -32,11 +32,9 @@ def threads(p):
 
 
 def metric(p, name):
-    r = subprocess.run(["curl", "-sS", "--cacert", str(p.ca), "--resolve",
-                        f"mail.{DOMAIN}:{p.ports['http']}:127.0.0.1",
-                        f"https://mail.{DOMAIN}:{p.ports['http']}/metrics"],
-                       capture_output=True, text=True, timeout=30, check=True)
-    return float(re.search(rf"^{name} (\S+)$", r.stdout, re.M).group(1))
+    code, text = curl(p, "/metrics")
+    assert code == 200
+    return float(re.search(rf"^{name} (\S+)$", text, re.M).group(1))
 
 
 def wait_for(predicate, seconds=5):
