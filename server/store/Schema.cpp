@@ -8,7 +8,7 @@ namespace plexus::store {
 namespace {
 
 // Each entry upgrades the schema from version i to i+1. Never edit a shipped entry.
-const std::array<const char*, 3> migrations{
+const std::array<const char*, 4> migrations{
     R"sql(
 CREATE TABLE accounts (
     id            INTEGER PRIMARY KEY,
@@ -166,6 +166,53 @@ CREATE TABLE blob_structures (
 );
 INSERT INTO blob_structures (blob_id, structure) SELECT id, structure FROM blobs;
 ALTER TABLE blobs DROP COLUMN structure;
+)sql",
+    // 4: plugins' durable state: their own storage, their positions in the
+    // event log, the events they could not process, and what plexusd loaded.
+    R"sql(
+CREATE TABLE plugin_storage (
+    plugin     TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    value      BLOB NOT NULL,
+    updated_at INTEGER NOT NULL,     -- seconds since the epoch
+    PRIMARY KEY (plugin, key)
+) WITHOUT ROWID;
+
+-- The last event each consumer has processed (at least once: it may see it again).
+CREATE TABLE plugin_cursors (
+    plugin        TEXT NOT NULL,
+    consumer      TEXT NOT NULL,
+    last_event_id INTEGER NOT NULL,
+    PRIMARY KEY (plugin, consumer)
+) WITHOUT ROWID;
+
+-- Events a consumer gave up on ("poison"), kept for the operator.
+CREATE TABLE plugin_poison (
+    plugin       TEXT NOT NULL,
+    consumer     TEXT NOT NULL,
+    event_id     INTEGER NOT NULL,
+    attempts     INTEGER NOT NULL,
+    error        TEXT NOT NULL,
+    set_aside_at INTEGER NOT NULL,   -- seconds since the epoch
+    PRIMARY KEY (plugin, consumer, event_id)
+) WITHOUT ROWID;
+
+-- What the running plexusd loaded, for plexusctl plugins.
+CREATE TABLE plugin_status (
+    name         TEXT PRIMARY KEY,
+    path         TEXT NOT NULL,
+    version      TEXT NOT NULL DEFAULT '',
+    abi          TEXT NOT NULL DEFAULT '',
+    capabilities INTEGER NOT NULL DEFAULT 0,
+    hooks        TEXT NOT NULL DEFAULT '',   -- e.g. "message,rcpt_to,consumer:audit,timer,http"
+    state        TEXT NOT NULL CHECK (state IN ('loaded', 'failed', 'stopped')),
+    error        TEXT NOT NULL DEFAULT '',
+    loaded_at    INTEGER,
+    updated_at   INTEGER NOT NULL,
+    calls        INTEGER NOT NULL DEFAULT 0,
+    failures     INTEGER NOT NULL DEFAULT 0,  -- errors, exceptions and timeouts
+    timeouts     INTEGER NOT NULL DEFAULT 0
+);
 )sql",
 };
 
