@@ -6,6 +6,8 @@
 #include "imap/ImapServer.h"
 #include "smtp/SmtpServer.h"
 #include "net/Listener.h"
+#include "plugins/DirectoryService.h"
+#include "plugins/PluginHost.h"
 #include "store/ChangeNotifier.h"
 #include "store/CommitQueue.h"
 #include "store/ConnectionPool.h"
@@ -84,15 +86,23 @@ int runDaemon(const Settings& settings)
 
     store::ChangeNotifier changes;
     intake::TextIndexer indexer(mailboxes, reads, commits);
-    smtp::SmtpServices services{mailboxes, commits, reads, changes, indexer, authenticator, tls,
-                                [&whitelist] { return whitelist.current(); }};
+    const auto currentWhitelist = [&whitelist] { return whitelist.current(); };
+    // Until the national directory is synced (directory/), plugins look up this instance's mailboxes.
+    plugins::LocalDirectory directory(reads);
+    plugins::PluginHost plugins(
+        plugins::HostServices{mailboxes, commits, reads, changes, indexer, directory, currentWhitelist, settings.hostname,
+                              settings.smtp.localDomains, settings.smtp.limits.messageSize,
+                              settings.smtp.limits.headerSize, settings.defaultQuotaBytes},
+        settings.plugins);
+    plugins.start();
+    smtp::SmtpServices services{mailboxes, commits, reads, changes, indexer, authenticator, tls, currentWhitelist, plugins};
 
     std::atomic<bool> stopping{false};
     const std::function<bool()> isStopping = [&stopping] { return stopping.load(); };
     // IDLE sessions wait without a thread; a change to their folder resumes them.
     net::IdleParker parker(settings.imap.limits.maxIdleSessions, settings.maxSessions);
     changes.setObserver([&parker](std::int64_t folderId) { parker.wake(folderId); });
-    imap::ImapServices imapServices{mailboxes, commits, reads, changes, indexer, authenticator, tls, parker};
+    imap::ImapServices imapServices{mailboxes, commits, reads, changes, indexer, authenticator, tls, parker, plugins};
     std::vector<std::unique_ptr<net::Listener>> listeners;
     auto addListener = [&](const std::string& name, unsigned short port, net::Listener::SessionHandler handler) {
         listeners.push_back(std::make_unique<net::Listener>(
@@ -156,6 +166,7 @@ int runDaemon(const Settings& settings)
     api.stop();
     for (auto& listener : listeners) listener->stop();
     parker.stop();  // idling sessions say BYE too
+    plugins.stop();
     log.information("stopped");
     return 0;
 }

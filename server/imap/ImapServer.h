@@ -8,6 +8,7 @@
 #include "intake/TextIndexer.h"
 #include "net/IdleParker.h"
 #include "net/TlsContext.h"
+#include "plugins/PluginHost.h"
 #include "store/ChangeNotifier.h"
 #include "store/CommitQueue.h"
 #include "store/ConnectionPool.h"
@@ -51,6 +52,7 @@ struct ImapServices {
     accounts::Authenticator& authenticator;
     net::TlsContexts& tls;
     net::IdleParker& parker;  // sessions in IDLE wait there, without a thread
+    plugins::PluginHost& plugins;  // authentication hooks
 };
 
 // Runs one IMAP session on an accepted connection, to its end or until it

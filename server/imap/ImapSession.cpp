@@ -392,6 +392,16 @@ void ImapSession::completeLogin(const Command& command, const accounts::AuthOutc
     detail.set("mechanism", mechanism);
     detail.set("service", serviceName(service_));
     if (outcome.ok()) {
+        const plugins::SessionInfo session{serviceName(service_), peer(), "", connection_.isTls(),
+                                           outcome.account->address, ""};
+        if (const auto verdict = services_.plugins.onAuth(session, mechanism); !verdict.proceeds()) {
+            detail.set("reason", "refused by plugin " + verdict.plugin);
+            recordEvent("auth.login", outcome.account->address, "failure", events::detailJson(detail));
+            throw CommandFailure{"NO", std::string(verdict.action == plugins::Verdict::Action::Reject
+                                                       ? "[AUTHENTICATIONFAILED] "
+                                                       : "[UNAVAILABLE] ") +
+                                           verdict.text};
+        }
         namespace_.emplace(*outcome.account);
         state_ = State::Authenticated;
         connection_.setIdleTimeout(Poco::Timespan(settings_.limits.idleTimeout.count(), 0));

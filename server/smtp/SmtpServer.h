@@ -6,6 +6,7 @@
 #include "accounts/Authenticator.h"
 #include "intake/TextIndexer.h"
 #include "net/TlsContext.h"
+#include "plugins/PluginHost.h"
 #include "store/ChangeNotifier.h"
 #include "store/CommitQueue.h"
 #include "store/ConnectionPool.h"
@@ -53,6 +54,7 @@ struct SmtpServices {
     accounts::Authenticator& authenticator;
     net::TlsContexts& tls;
     std::function<std::shared_ptr<const trust::Whitelist>()> whitelist;
+    plugins::PluginHost& plugins;
 };
 
 // Runs one SMTP session to its end on an accepted connection.

@@ -7,6 +7,7 @@
 #include "events/EventLog.h"
 #include "metrics/Metrics.h"
 #include "net/Connection.h"
+#include "intake/MessageDelivery.h"
 #include "intake/MessageReceiver.h"
 #include "smtp/SmtpCommand.h"
 #include "trust/DistinguishedName.h"
@@ -21,7 +22,6 @@
 
 
 #include <algorithm>
-#include <map>
 #include <sstream>
 
 namespace plexus::smtp {
@@ -50,22 +50,20 @@ metrics::Counter& refusedCounter(const std::string& reason)
                                                  "reason=\"" + reason + "\"");
 }
 
-struct RemoteRecipient {
-    std::string address;
-    std::string notify;
-    std::string orcpt;
-};
-
 struct Transaction {
     bool active = false;
-    std::string sender;
     bool smtputf8 = false;
-    std::string envid;
-    std::string ret;
-    std::vector<std::pair<std::int64_t, std::string>> local;  // account id, address
-    std::vector<RemoteRecipient> remote;
+    intake::DeliveryEnvelope envelope;
     std::optional<MessageReceiver> bdat;  // a BDAT transfer in progress
-    std::size_t recipientCount() const { return local.size() + remote.size(); }
+    std::size_t recipientCount() const { return envelope.recipientCount(); }
+    // As plugins see it: the recipients accepted so far.
+    plugins::Envelope pluginEnvelope() const
+    {
+        plugins::Envelope given{envelope.sender, {}};
+        for (const auto& recipient : envelope.local) given.recipients.push_back(recipient.address);
+        for (const auto& recipient : envelope.remote) given.recipients.push_back(recipient.address);
+        return given;
+    }
 };
 
 class SmtpSession {
@@ -116,6 +114,9 @@ private:
     std::string receivedHeader() const;
     void resetTransaction() { transaction_ = Transaction{}; }
     void recordEvent(events::Event event);
+    plugins::SessionInfo sessionInfo() const;
+    // The plugins' RCPT TO hooks; false when they refused (the reply is sent).
+    bool acceptedByPlugins(const std::string& recipient);
 
     net::Connection connection_;
     SmtpService service_;
@@ -142,6 +143,13 @@ void SmtpSession::run()
             log_.information("TLS handshake with %s failed: %s", connection_.peerAddress(), std::string(e.what()));
             return;
         }
+    }
+    // RFC 5321 3.1: a server may refuse a connection with 554 instead of 220.
+    if (const auto verdict = services_.plugins.onConnect(sessionInfo()); !verdict.proceeds()) {
+        const bool temporary = verdict.action == plugins::Verdict::Action::Defer;
+        reply(std::string(temporary ? "421 " : "554 ") + verdict.enhancedCode + " " + verdict.text);
+        connection_.flush();
+        return;
     }
     reply("220 " + settings_.hostname + " ESMTP Plexus MSSanté");
     while (!quit_) {
@@ -214,6 +222,20 @@ void SmtpSession::recordEvent(events::Event event)
 {
     event.client = connection_.peerAddress();
     services_.commits.post([event](store::Database& db) { events::EventLog::append(db, event); });
+}
+
+plugins::SessionInfo SmtpSession::sessionInfo() const
+{
+    return {serviceName(service_), connection_.peerAddress(), helo_, connection_.isTls(),
+            identity_ ? identity_->address : "", peerDn_ ? peerDn_->toString() : ""};
+}
+
+bool SmtpSession::acceptedByPlugins(const std::string& recipient)
+{
+    const auto verdict = services_.plugins.onRcptTo(sessionInfo(), transaction_.pluginEnvelope(), recipient);
+    if (verdict.proceeds()) return true;
+    refuse(verdict.smtpReply(), verdict.pluginFailed ? "plugin_failure" : "plugin");
+    return false;
 }
 
 // RFC 5321 4.1.1.1; RFC 1869 for the extension list.
@@ -366,6 +388,15 @@ void SmtpSession::completeAuth(const accounts::AuthOutcome& outcome, const std::
     detail.set("mechanism", mechanism);
     detail.set("service", serviceName(service_));
     if (outcome.ok()) {
+        auto session = sessionInfo();
+        session.identity = outcome.account->address;
+        if (const auto verdict = services_.plugins.onAuth(session, mechanism); !verdict.proceeds()) {
+            detail.set("reason", "refused by plugin " + verdict.plugin);
+            recordEvent({"auth.login", outcome.account->address, "", outcome.account->address, "failure",
+                         events::detailJson(detail)});
+            refuse(verdict.smtpReply(), "plugin");
+            return;
+        }
         identity_ = outcome.account;
         log_.information("%s authenticated as %s with %s", connection_.peerAddress(), identity_->address, mechanism);
         recordEvent({"auth.login", identity_->address, "", identity_->address, "success", events::detailJson(detail)});
@@ -455,13 +486,13 @@ void SmtpSession::handleMail(const std::string& argument)
                 refuse("501 5.5.4 RET must be FULL or HDRS");
                 return;
             }
-            next.ret = ret;
+            next.envelope.ret = ret;
         } else if (keyword == "ENVID") {
             if (value.empty() || value.size() > 100 || !isXtext(value)) {
                 refuse("501 5.5.4 Malformed ENVID parameter");
                 return;
             }
-            next.envid = value;
+            next.envelope.envid = value;
         } else if (keyword == "AUTH") {
             // RFC 4954 5: accepted and not relied upon.
         } else {
@@ -484,8 +515,13 @@ void SmtpSession::handleMail(const std::string& argument)
             return;
         }
     }
+    const auto verdict = services_.plugins.onMailFrom(sessionInfo(), path->address);
+    if (!verdict.proceeds()) {
+        refuse(verdict.smtpReply(), "plugin");
+        return;
+    }
     next.active = true;
-    next.sender = path->address;
+    next.envelope.sender = path->address;
     transaction_ = std::move(next);
     reply("250 2.1.0 Sender OK");
 }
@@ -503,7 +539,7 @@ void SmtpSession::handleRcpt(const std::string& argument)
         refuse(path ? "501 5.5.4 Null recipient not allowed" : error.reply);
         return;
     }
-    RemoteRecipient recipient{path->address, "", ""};
+    intake::RemoteRecipient recipient{path->address, "", ""};
     for (const auto& [keyword, value] : path->params) {
         if (keyword == "NOTIFY") {
             const std::string notify = Poco::toUpper(value);
@@ -553,7 +589,8 @@ void SmtpSession::handleRcpt(const std::string& argument)
             refuse("452 4.2.2 <" + path->address + ">: mailbox full", "mailbox_full");
             return;
         }
-        transaction_.local.emplace_back(account->id, account->address);
+        if (!acceptedByPlugins(account->address)) return;
+        transaction_.envelope.local.push_back({account->id, account->address});
         reply("250 2.1.5 Recipient OK");
         return;
     }
@@ -567,7 +604,8 @@ void SmtpSession::handleRcpt(const std::string& argument)
         recordEvent({"message.refused", identity_->address, "", path->address, "recipient domain not whitelisted", "{}"});
         return;
     }
-    transaction_.remote.push_back(std::move(recipient));
+    if (!acceptedByPlugins(recipient.address)) return;
+    transaction_.envelope.remote.push_back(std::move(recipient));
     reply("250 2.1.5 Recipient OK (relayed in the trust space)");
 }
 
@@ -580,8 +618,7 @@ std::string SmtpSession::receivedHeader() const
     std::string header = "Received: from " + helo_ + " ([" + connection_.peerAddress() + "])\r\n\tby " +
                          settings_.hostname + " (Plexus) with " + with;
     if (transaction_.recipientCount() == 1)
-        header += "\r\n\tfor <" + (transaction_.local.empty() ? transaction_.remote.front().address
-                                                              : transaction_.local.front().second) + ">";
+        header += "\r\n\tfor <" + transaction_.pluginEnvelope().recipients.front() + ">";
     header += "; " + Poco::DateTimeFormatter::format(Poco::Timestamp(), Poco::DateTimeFormat::RFC1123_FORMAT) + "\r\n";
     return header;
 }
@@ -704,63 +741,37 @@ void SmtpSession::handleBdat(const std::string& argument)
     deliver(*receiver);
 }
 
-// Makes the message durable in every local mailbox and the outbound queue, then
-// acknowledges it: 250 only after the blob and the index are on disk.
+// Runs the plugins' message hooks, makes the message durable in every local
+// mailbox and the outbound queue, then acknowledges it: 250 only after the
+// blob and the index are on disk.
 void SmtpSession::deliver(MessageReceiver& receiver)
 {
     auto received = receiver.finish();
-    store::Delivery delivery;
-    delivery.blobPath = received.blobPath;
-    delivery.size = received.size;
-    delivery.structureJson = received.structure.toJson();
-    delivery.internalDate = Poco::Timestamp().epochTime();
-    std::vector<std::string> localAddresses;
-    for (const auto& [accountId, address] : transaction_.local) {
-        delivery.accountIds.push_back(accountId);
-        localAddresses.push_back(address);
+    if (services_.plugins.hasMessageHooks()) {
+        auto outcome = services_.plugins.onMessage(sessionInfo(), transaction_.pluginEnvelope(), std::move(received));
+        if (outcome.verdict.action == plugins::Verdict::Action::TakeOver) {
+            recordEvent({"message.taken_over", identity_ ? identity_->address : transaction_.envelope.sender, "",
+                         outcome.verdict.plugin, "success", "{}"});
+            reply(outcome.verdict.smtpReply());
+            resetTransaction();
+            return;
+        }
+        if (!outcome.verdict.proceeds()) {
+            refuse(outcome.verdict.smtpReply(), outcome.verdict.pluginFailed ? "plugin_failure" : "plugin");
+            resetTransaction();
+            return;
+        }
+        received = std::move(outcome.message);
     }
-    std::map<std::string, Poco::JSON::Array> remoteByDomain;
-    for (const auto& recipient : transaction_.remote) {
-        Poco::JSON::Object entry;
-        entry.set("address", recipient.address);
-        if (!recipient.notify.empty()) entry.set("notify", recipient.notify);
-        if (!recipient.orcpt.empty()) entry.set("orcpt", recipient.orcpt);
-        remoteByDomain[accounts::domainOf(recipient.address)].add(entry);
-    }
-    for (const auto& [domain, recipients] : remoteByDomain) {
-        std::ostringstream json;
-        recipients.stringify(json);
-        delivery.outbound.push_back({transaction_.sender, domain, json.str(),
-                                     transaction_.envid.empty() ? std::nullopt : std::optional(transaction_.envid),
-                                     transaction_.ret.empty() ? std::nullopt : std::optional(transaction_.ret)});
-    }
-    const std::string messageId = received.structure.envelope.messageId;
-    const std::string queueId = received.blobPath.substr(3, 12);
     Poco::JSON::Object detail;
     detail.set("service", serviceName(service_));
-    detail.set("queue_id", queueId);
-    detail.set("size", received.size);
-    detail.set("sender", transaction_.sender);
-    Poco::JSON::Array recipients;
-    for (const auto& address : localAddresses) recipients.add(address);
-    for (const auto& recipient : transaction_.remote) recipients.add(recipient.address);
-    detail.set("recipients", recipients);
     if (peerDn_ && service_ == SmtpService::Mx) detail.set("peer_certificate", peerDn_->toString());
-    const events::Event event{delivery.outbound.empty() ? "message.received" : "message.submitted",
-                              identity_ ? identity_->address : transaction_.sender, connection_.peerAddress(),
-                              messageId, "success", events::detailJson(detail)};
-    std::vector<store::DeliveredCopy> copies;
+    const auto& envelope = transaction_.envelope;
+    intake::DeliveryServices delivery{services_.mailboxes, services_.commits, services_.changes, services_.indexer};
     try {
-        services_.commits
-            .submit(
-                [&](store::Database& db) {
-                    copies = services_.mailboxes.recordDelivery(db, delivery);
-                    events::EventLog::append(db, event);
-                },
-                {received.blobDirectory})
-            .get();
+        intake::deliverMessage(delivery, received, envelope,
+                               {identity_ ? identity_->address : envelope.sender, connection_.peerAddress(), detail});
     } catch (const std::exception& e) {
-        services_.mailboxes.unlinkBlobs({received.blobPath});
         log_.error("storing message from %s failed: %s", connection_.peerAddress(), std::string(e.what()));
         refuse("451 4.3.0 Temporary failure storing the message; try again later", "store_failure");
         resetTransaction();
@@ -772,12 +783,9 @@ void SmtpSession::deliver(MessageReceiver& receiver)
         metrics::Registry::instance().counter("plexus_smtp_bytes_received_total", "Bytes of accepted messages");
     accepted.add();
     bytes.add(received.size);
-    for (const auto& copy : copies) {
-        services_.changes.notify(copy.mailboxId, static_cast<std::uint32_t>(copy.uid));
-        services_.indexer.schedule(copy.mailboxId);
-    }
-    log_.information("%s accepted %s from <%s> for %z recipient(s), %Lu bytes", queueId, messageId,
-                     transaction_.sender, transaction_.recipientCount(), received.size);
+    const std::string queueId = intake::queueIdOf(received);
+    log_.information("%s accepted %s from <%s> for %z recipient(s), %Lu bytes", queueId,
+                     received.structure.envelope.messageId, envelope.sender, envelope.recipientCount(), received.size);
     reply("250 2.0.0 Ok: queued as " + queueId);
     resetTransaction();
 }
