@@ -150,7 +150,12 @@ struct StringSink {
 // ---------------------------------------------------------------------------
 // Value types copied from the host's structs
 
-enum class LogLevel { error = PLEXUS_LOG_ERROR, warning = PLEXUS_LOG_WARNING, info = PLEXUS_LOG_INFO, debug = PLEXUS_LOG_DEBUG };
+enum class LogLevel {
+    error = PLEXUS_LOG_ERROR,
+    warning = PLEXUS_LOG_WARNING,
+    info = PLEXUS_LOG_INFO,
+    debug = PLEXUS_LOG_DEBUG
+};
 enum class ReadMode { raw = PLEXUS_READ_RAW, decoded = PLEXUS_READ_DECODED };
 enum class EventStart { fromNow = PLEXUS_EVENTS_FROM_NOW, fromOldest = PLEXUS_EVENTS_FROM_OLDEST };
 
@@ -699,9 +704,10 @@ public:
 
     std::optional<DirectoryEntry> directoryLookup(const std::string& address) const
     {
-        std::vector<DirectoryEntry> found = collectDirectory("directory_lookup", [&](plexus_directory_sink sink, void* user) {
-            return api_->directory_lookup(host_, address.c_str(), sink, user);
-        });
+        std::vector<DirectoryEntry> found =
+            collectDirectory("directory_lookup", [&](plexus_directory_sink sink, void* user) {
+                return api_->directory_lookup(host_, address.c_str(), sink, user);
+            });
         if (found.empty()) return std::nullopt;
         return std::move(found.front());
     }
