@@ -132,16 +132,12 @@ private:
 
 struct StringSink {
     std::string value;
-    bool called = false;
     SinkGuard guard;
 
     static void append(void* user, const void* data, std::size_t size)
     {
         auto* self = static_cast<StringSink*>(user);
-        self->guard.run([&] {
-            self->called = true;
-            self->value.append(static_cast<const char*>(data), size);
-        });
+        self->guard.run([&] { self->value.append(static_cast<const char*>(data), size); });
     }
 };
 
