@@ -218,6 +218,7 @@ plexus_host_api buildApi()
     api.register_http_route = registerHttpRoute;
     api.http_respond = httpRespond;
     api.http_set_header = httpSetHeader;
+    api.plugin_name = [](plexus_host* host) { return host ? host->name().c_str() : ""; };
     fillMessageApi(api);
     fillAdminApi(api);
     fillStateApi(api);

@@ -1,5 +1,6 @@
 // The example plugin: adds an X-Plexus-Example header to every message
-// received, e.g. "X-Plexus-Example: seen by example 1.0.0 (MIME parts: 3)".
+// received, e.g. "X-Plexus-Example: seen by example 1.0.0 (MIME parts: 3)",
+// naming the plugin as the operator configured it.
 // The text before the parentheses comes from the `header_value` key of its
 // configuration section when set.
 #include <plexus/plugin.hpp>
@@ -15,7 +16,7 @@ class ExamplePlugin : public plexus::sdk::Plugin {
 public:
     explicit ExamplePlugin(plexus::sdk::Host& host)
         : Plugin(host),
-          headerValue_(host.config("header_value").value_or(std::string("seen by ") + kName + " " + kVersion))
+          headerValue_(host.config("header_value").value_or("seen by " + host.name() + " " + kVersion))
     {
         // Called from many session threads at once: it only reads headerValue_.
         onMessage([this](const plexus::sdk::Session&, const plexus::sdk::Envelope&, plexus::sdk::Message& message) {

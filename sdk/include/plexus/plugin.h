@@ -24,6 +24,8 @@
  *   - config_get() strings live until shutdown(); a message's part and info
  *     strings live until the message is closed (or the hook returns).
  *   - Nothing allocated by one side is freed by the other.
+ *   - What a plugin passes to a register_* function (names, prefixes, paths)
+ *     is copied by the host; `user` pointers are kept as they are.
  *
  * Threading:
  *   - init() and shutdown() run on one thread, in configuration order
@@ -221,6 +223,7 @@ typedef struct plexus_consumer_spec {
 /* ------------------------------------------------------------------------ */
 /* Timers and HTTP                                                           */
 
+/* Not PLEXUS_OK (or an exception): logged and counted; the timer goes on. */
 typedef plexus_status (*plexus_timer_callback)(void* user);
 
 /* A request under /api/plugins/<name>/, already authenticated by the API. */
@@ -267,7 +270,7 @@ typedef struct plexus_part_info {
     int is_multipart;
 } plexus_part_info;
 
-#define PLEXUS_WHOLE_MESSAGE ((size_t)-1)
+#define PLEXUS_WHOLE_MESSAGE SIZE_MAX
 
 typedef enum plexus_read_mode {
     PLEXUS_READ_RAW = 0,     /* body bytes as stored (PLEXUS_WHOLE_MESSAGE: header and body) */
@@ -423,6 +426,10 @@ typedef struct plexus_host_api {
     /* Metrics, exposed as plexus_plugin_<name>_<metric>; names [a-z_][a-z0-9_]*. */
     plexus_status (*metric_add)(plexus_host* host, const char* metric, const char* help, uint64_t amount);
     plexus_status (*metric_set)(plexus_host* host, const char* metric, const char* help, int64_t value);
+
+    /* The name this plugin is configured under (`plexusctl plugin add --name`
+     * may differ from the descriptor's); lives until shutdown. */
+    const char* (*plugin_name)(plexus_host* host);
 } plexus_host_api;
 
 /* ------------------------------------------------------------------------ */
@@ -437,7 +444,9 @@ typedef struct plexus_plugin_descriptor {
     const char* description;
     uint64_t capabilities; /* PLEXUS_CAP_* */
     /* Registers what the plugin needs; may keep `api` and `host` until shutdown.
-     * *state is handed back to shutdown(). Not PLEXUS_OK: plexusd does not start. */
+     * *state is handed back to shutdown(). Not PLEXUS_OK: plexusd does not
+     * start, shutdown() is not called and the registrations are dropped, so
+     * init() frees what it allocated before failing. */
     plexus_status (*init)(const plexus_host_api* api, plexus_host* host, void** state);
     /* After the last callback has returned; the plugin frees everything. */
     void (*shutdown)(void* state);

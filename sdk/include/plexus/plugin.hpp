@@ -607,6 +607,8 @@ public:
     const plexus_host_api* api() const noexcept { return api_; }
     plexus_host* handle() const noexcept { return host_; }
     std::string hostVersion() const { return detail::copy(api_->host_version); }
+    // The name the plugin is configured under (may differ from the descriptor's).
+    std::string name() const { return detail::copy(api_->plugin_name(host_)); }
 
     void log(LogLevel level, const std::string& text) const
     {
