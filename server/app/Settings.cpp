@@ -108,9 +108,12 @@ Settings loadSettings(const std::string& path)
         s.auth.throttle.maxFailuresPerAccount = positive<unsigned>(*config, "auth.throttle_account_failures", 10);
         s.auth.throttle.window = std::chrono::seconds(positive<int>(*config, "auth.throttle_window", 300));
         s.auth.throttle.lockout = s.auth.throttle.window;
+        s.plugins = plugins::loadPluginSettings(*config, s.dataDir);
         return s;
     } catch (const Poco::SyntaxException& e) {
         throw ConfigError("in " + path + ": " + e.displayText());
+    } catch (const plugins::PluginConfigError& e) {
+        throw ConfigError("in " + path + ": " + e.what());
     }
 }
 

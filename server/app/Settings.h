@@ -5,10 +5,12 @@
 #include "accounts/Authenticator.h"
 #include "net/TlsContext.h"
 #include "imap/ImapServer.h"
+#include "plugins/PluginSettings.h"
 #include "smtp/SmtpServer.h"
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace plexus::app {
 
@@ -33,6 +35,7 @@ struct Settings {
     smtp::SmtpSettings smtp;
     imap::ImapSettings imap;
     accounts::AuthPolicy auth;
+    std::vector<plugins::PluginSettings> plugins;  // in load order
 };
 
 class ConfigError : public std::runtime_error {

@@ -3,6 +3,9 @@
 
 #include "app/Settings.h"
 #include "cli/Arguments.h"
+#include "store/Sqlite.h"
+
+#include <string>
 
 namespace plexus::cli {
 
@@ -15,5 +18,13 @@ int runMessageCommand(const app::Settings& settings, const Arguments& args);
 int runDelegateCommand(const app::Settings& settings, const Arguments& args);
 int runPasswd(const app::Settings& settings, const Arguments& args);
 int runCertCommand(const app::Settings& settings, const Arguments& args);
+// plugin add PATH.so [--name NAME] | remove NAME | show NAME. add and remove
+// edit the configuration file alone, so that they work on one plexusd refuses.
+int runPluginCommand(const std::string& configPath, const Arguments& args);
+// plugins: the enabled plugins, in load order, and what the running plexusd made of them.
+int runPluginList(const app::Settings& settings, const Arguments& args);
+
+// The instance's database, its schema brought up to date.
+store::Database openDatabase(const app::Settings& settings);
 
 }  // namespace plexus::cli

@@ -115,7 +115,13 @@ void writeConfig(const Instance& in)
         << "token_public_key = " << (d / "pki/oidc-issuer.pub").string() << "\n"
         << "throttle_ip_failures = 20\n"
         << "throttle_account_failures = 10\n"
-        << "throttle_window = 300\n";
+        << "throttle_window = 300\n\n"
+        << "[plugins]\n"
+        << "; Loaded at start, in this order, each configured in its [plugin.NAME] section;\n"
+        << "; plexusctl plugin add PATH.so and plexusctl plugin remove NAME edit both.\n"
+        << "enabled =\n"
+        << "; The folder of plugin paths that are not absolute.\n"
+        << "; dir = " << (d / "plugins").string() << "\n";
     if (!out) throw std::runtime_error("cannot write " + (d / "plexus.conf").string());
 }
 

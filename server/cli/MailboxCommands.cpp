@@ -19,16 +19,16 @@
 
 namespace plexus::cli {
 
-namespace {
-
-using accounts::AccountStore;
-
 store::Database openDatabase(const app::Settings& settings)
 {
     store::Database db(settings.databasePath);
     store::migrateSchema(db);
     return db;
 }
+
+namespace {
+
+using accounts::AccountStore;
 
 // Administrative changes are audited like any other access.
 void audit(store::Database& db, const std::string& type, const std::string& object)

@@ -15,6 +15,10 @@ constexpr const char* usage = R"(usage: plexusctl [--config FILE] <command>
   delegate add ORG_ADDRESS PERSON_ADDRESS
   passwd ADDRESS --password-stdin
   cert issue NAME --out DIR
+  plugin add PATH.so [--name NAME]
+  plugin remove NAME
+  plugin show NAME
+  plugins
 The configuration file defaults to $PLEXUS_CONFIG, then ./plexus.conf.
 )";
 
@@ -35,12 +39,14 @@ int main(int argc, char** argv)
         std::string configPath = "plexus.conf";
         if (const char* env = std::getenv("PLEXUS_CONFIG")) configPath = env;
         if (auto option = args.option("config")) configPath = *option;
+        if (command == "plugin") return cli::runPluginCommand(configPath, args);
         const auto settings = app::loadSettings(configPath);
         if (command == "mailbox") return cli::runMailboxCommand(settings, args);
         if (command == "message") return cli::runMessageCommand(settings, args);
         if (command == "delegate") return cli::runDelegateCommand(settings, args);
         if (command == "passwd") return cli::runPasswd(settings, args);
         if (command == "cert") return cli::runCertCommand(settings, args);
+        if (command == "plugins") return cli::runPluginList(settings, args);
         throw cli::UsageError("unknown command " + command);
     } catch (const cli::UsageError& e) {
         std::cerr << "plexusctl: " << e.what() << " (try --help)\n";
