@@ -341,8 +341,10 @@ def test_consumer_gets_every_event_after_kill_9(tmp_path):
 ])
 def test_plexusd_refuses_to_start_with_a_bad_plugin(tmp_path, stem, message):
     plexus = new_instance(tmp_path)
+    # Written by hand: plexusctl plugin add refuses such plugins itself.
     conf = plexus.dir / "plexus.conf"
-    conf.write_text(conf.read_text() + f"\n[plugins]\nenabled = bad\n\n[plugin.bad]\npath = {plugin_path(stem)}\n")
+    conf.write_text(conf.read_text() + f"\n[plugin.bad]\npath = {plugin_path(stem)}\n")
+    plexus.set_config("plugins", "enabled", "bad")
     with pytest.raises(RuntimeError) as failed:
         plexus.start()
     assert re.search(message, str(failed.value)), str(failed.value)
