@@ -204,7 +204,7 @@ void EventConsumers::run(Consumer& consumer, const std::stop_token& stop)
     try {
         savePosition(consumer);
     } catch (const std::exception& e) {
-        log().error("plugin %s, event consumer %s: position not saved at stop (events since %Ld will come again): %s",
+        log().error("plugin %s, event consumer %s: position not saved at stop (events after %Ld will come again): %s",
                     consumer.spec.plugin, consumer.spec.name, consumer.savedPosition, std::string(e.what()));
     }
 }

@@ -13,6 +13,7 @@ PluginTimers::~PluginTimers()
 
 void PluginTimers::add(std::string plugin, std::chrono::milliseconds interval, std::function<void()> tick)
 {
+    if (!threads_.empty()) throw std::logic_error("timers are added before start()");
     if (interval < kMinInterval) {
         throw std::invalid_argument("plugin " + plugin + ": a timer interval must be at least " +
                                     std::to_string(kMinInterval.count()) + " ms");
@@ -24,6 +25,7 @@ void PluginTimers::add(std::string plugin, std::chrono::milliseconds interval, s
 
 void PluginTimers::start()
 {
+    if (!threads_.empty()) throw std::logic_error("timers started twice");
     for (const auto& timer : timers_) {
         threads_.emplace_back([this, &timer](std::stop_token stop) { run(timer, std::move(stop)); });
     }

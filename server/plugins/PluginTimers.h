@@ -29,7 +29,7 @@ public:
     // logged and counted (plexus_plugin_timer_failures_total{plugin}) and the
     // timer goes on.
     void add(std::string plugin, std::chrono::milliseconds interval, std::function<void()> tick);
-    // The first tick comes one interval after start().
+    // The first tick comes one interval after start(). Again after stop(), the timers start over.
     void start();
     // Wakes every timer at once and joins it; a tick in progress finishes first.
     void stop();
