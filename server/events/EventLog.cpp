@@ -27,4 +27,26 @@ void EventLog::append(store::Database& db, const Event& event)
         .run();
 }
 
+std::vector<StoredEvent> EventLog::readAfter(store::Database& db, std::int64_t afterId, std::size_t limit)
+{
+    auto stmt = db.prepare("SELECT id, time, type, actor, client, object, outcome, detail FROM events "
+                           "WHERE id > ? ORDER BY id LIMIT ?");
+    stmt.bind(1, afterId).bind(2, static_cast<std::int64_t>(limit));
+    std::vector<StoredEvent> events;
+    while (stmt.step()) {
+        // actor, client, object and detail are nullable columns: NULL reads as "" ("{}" for detail).
+        events.push_back({stmt.int64(0), stmt.int64(1),
+                          Event{stmt.text(2), stmt.text(3), stmt.text(4), stmt.text(5), stmt.text(6),
+                                stmt.isNull(7) ? "{}" : stmt.text(7)}});
+    }
+    return events;
+}
+
+std::int64_t EventLog::lastId(store::Database& db)
+{
+    auto stmt = db.prepare("SELECT coalesce(max(id), 0) FROM events");
+    stmt.step();
+    return stmt.int64(0);
+}
+
 }  // namespace plexus::events
