@@ -103,8 +103,9 @@ void validateValue(std::string_view name, std::string_view value)
         return (byte < 0x20 && byte != '\t') || byte == 0x7f;
     });
     if (control != value.end()) {
-        throw std::invalid_argument(field + " has the control character \"" + printable(std::string_view(&*control, 1)) + "\"" +
-                                    " at byte " + std::to_string(control - value.begin()) +
+        const std::string character = printable(std::string_view(&*control, 1));
+        throw std::invalid_argument(field + " has the control character \"" + character + "\" at byte " +
+                                    std::to_string(control - value.begin()) +
                                     "; only TAB is allowed, and a value is one line");
     }
     if (!mime::isValidUtf8(value)) throw std::invalid_argument(field + " is not valid UTF-8");
@@ -158,17 +159,20 @@ void ContentReplacement::scan(std::string_view bytes)
     const std::uint64_t start = receiver_.size();
     for (std::size_t i = 0; i < bytes.size(); ++i) {
         const char c = bytes[i];
-        const std::string at = std::to_string(start + i);
-        if (afterCr_ && c != '\n')
-            throw std::invalid_argument("replacement content has a CR without LF before byte " + at +
-                                        "; lines end with CRLF");
+        if (afterCr_ && c != '\n') {
+            throw std::invalid_argument("replacement content has a CR without LF before byte " +
+                                        std::to_string(start + i) + "; lines end with CRLF");
+        }
         if (c == '\n') {
-            if (!afterCr_)
-                throw std::invalid_argument("replacement content has a bare LF at byte " + at +
+            if (!afterCr_) {
+                throw std::invalid_argument("replacement content has a bare LF at byte " + std::to_string(start + i) +
                                             "; lines end with CRLF");
+            }
             if (lineEmpty_ && !headerComplete_) {
-                if (start + i == 1)
-                    throw std::invalid_argument("replacement content starts with an empty line: it has no header fields");
+                if (start + i == 1) {
+                    throw std::invalid_argument(
+                        "replacement content starts with an empty line: it has no header fields");
+                }
                 headerComplete_ = true;
             }
             lineEmpty_ = true;

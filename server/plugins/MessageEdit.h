@@ -43,8 +43,9 @@ intake::MessageReceiver::Received prependHeaders(const store::MailboxStore& stor
                                                  std::uint64_t maxHeaderSize);
 
 // A new content for a message, written by a plugin in pieces. An unfinished
-// replacement leaves no file behind. Once write() or finish() has thrown, every
-// later call throws the same error.
+// replacement leaves no file behind (the blob writer removes a file it did not
+// commit). Once write() or finish() has thrown, every later call throws the
+// same error.
 class ContentReplacement {
 public:
     ContentReplacement(const store::MailboxStore& store, std::uint64_t maxSize, std::uint64_t maxHeaderSize);

@@ -9,6 +9,7 @@
 #include <Poco/String.h>
 
 #include <algorithm>
+#include <exception>
 #include <istream>
 #include <stdexcept>
 #include <streambuf>
@@ -124,13 +125,19 @@ public:
 
     std::size_t read(char* buffer, std::size_t capacity)
     {
+        // A failed stream would read as ended: a plugin retrying must not take the bytes so far for all of them.
+        if (failure_) std::rethrow_exception(failure_);
         std::istream& in = decoded_ ? *decoded_ : encoded_;
         try {
             in.read(buffer, static_cast<std::streamsize>(capacity));
+            return static_cast<std::size_t>(in.gcount());
         } catch (const Poco::DataFormatException& e) {
-            throw std::runtime_error("malformed " + encoding_ + " content: " + e.displayText());
+            const std::string what = "malformed " + encoding_ + " content: " + e.displayText();
+            failure_ = std::make_exception_ptr(std::runtime_error(what));
+        } catch (...) {
+            failure_ = std::current_exception();
         }
-        return static_cast<std::size_t>(in.gcount());
+        std::rethrow_exception(failure_);
     }
 
 private:
@@ -138,6 +145,7 @@ private:
     std::istream encoded_;
     std::string encoding_;
     std::unique_ptr<std::istream> decoded_;  // null: the bytes as stored
+    std::exception_ptr failure_;
 };
 
 PartStream::PartStream(store::BlobReader blob, std::uint64_t offset, std::uint64_t size,

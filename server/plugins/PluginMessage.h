@@ -53,7 +53,7 @@ public:
 
     // Up to `capacity` bytes into `buffer`; 0 only at the end. Throws
     // store::BlobError when the blob cannot be read, std::runtime_error when
-    // the encoded content is malformed.
+    // the encoded content is malformed; every later read throws it again.
     std::size_t read(char* buffer, std::size_t capacity);
 
 private:

@@ -150,7 +150,8 @@ TEST_F(MessageEditTest, PrependingHoldsToTheSizeLimits)
 TEST_F(MessageEditTest, ReplacesTheContentWrittenInPieces)
 {
     ContentReplacement replacement(store_.store(), TempMailboxStore::kMaxSize, TempMailboxStore::kMaxHeaderSize);
-    const std::string content = crlf("From: pseudo@plexus.test\nSubject: Bilan pseudonymis\xC3\xA9\n\nPatient P-0042.\n");
+    const std::string content =
+        crlf("From: pseudo@plexus.test\nSubject: Bilan pseudonymis\xC3\xA9\n\nPatient P-0042.\n");
     // Pieces cut inside a CRLF and inside the empty line.
     const std::size_t firstCr = content.find('\r');
     const std::size_t emptyLineLf = content.find("\r\n\r\n") + 3;
