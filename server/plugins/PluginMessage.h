@@ -24,7 +24,7 @@ struct PartInfo {
     // gives it no number, and it is "S.TEXT" (its parts are S.1, S.2...).
     std::string section;
     std::string contentType;  // lower case "type/subtype"
-    std::string charset;      // as written; "" when none
+    std::string charset;      // as written; "us-ascii" without Content-Type (RFC 2045 §5.2); "" when none
     std::string filename;     // Content-Disposition filename, else Content-Type name; "" (RFC 2231 not decoded)
     std::string disposition;  // lower case; "" when none
     std::string encoding;     // lower case Content-Transfer-Encoding, "7bit" by default
