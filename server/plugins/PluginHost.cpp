@@ -287,6 +287,15 @@ void PluginHost::start()
                 if (!result.ok()) throw std::runtime_error(result.describe());
             });
     }
+    rt.consumers.onPoison([&rt](const std::string& plugin, const std::string& consumer, std::int64_t eventId,
+                                const std::string& error) {
+        Poco::JSON::Object detail;
+        detail.set("consumer", consumer);
+        detail.set("event_id", eventId);
+        const events::Event event{"plugin.event_poisoned", "plugin:" + plugin, "local", std::to_string(eventId), error,
+                                  events::detailJson(detail)};
+        rt.services.commits.post([event](store::Database& db) { events::EventLog::append(db, event); });
+    });
     rt.consumers.start();
     rt.timers.start();
     if (!rt.plugins.empty()) rt.flusher = std::jthread([&rt](std::stop_token stop) { rt.flushCounters(stop); });
