@@ -19,7 +19,7 @@ void MessageReceiver::trackHeader(std::string_view bytes)
         if (c == '\n') {
             if (++newlinesInARow_ == 2) {
                 inHeader_ = false;
-                return;
+                break;  // the limit applies to the header just ended too
             }
         } else if (c != '\r') {
             newlinesInARow_ = 0;
