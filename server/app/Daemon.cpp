@@ -2,7 +2,9 @@
 
 #include "accounts/Authenticator.h"
 #include "http/Autoconfig.h"
+#include "http/ApiAuthentication.h"
 #include "http/HttpApi.h"
+#include "http/PluginRoutes.h"
 #include "imap/ImapServer.h"
 #include "smtp/SmtpServer.h"
 #include "net/Listener.h"
@@ -137,6 +139,9 @@ int runDaemon(const Settings& settings)
         response.setContentType("application/xml; charset=utf-8");
         response.sendBuffer(xml.data(), xml.size());
     };
+    const http::ApiAuthentication apiAuthentication(authenticator, commits);
+    http::addWhoamiRoute(api, apiAuthentication);
+    http::addPluginRoutes(api, apiAuthentication, plugins);
     api.addRoute("/.well-known/autoconfig/mail/config-v1.1.xml", autoconfig);
     api.addRoute("/mail/config-v1.1.xml", autoconfig);
 
