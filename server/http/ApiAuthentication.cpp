@@ -62,6 +62,48 @@ void challenge(const HTTPServerRequest& request, HTTPServerResponse& response, b
     sendJsonError(response, HTTPResponse::HTTP_UNAUTHORIZED, message);
 }
 
+AuthOutcome checkCredentials(accounts::Authenticator& authenticator, const std::string& scheme,
+                             const std::string& authorization, const std::string& mailbox, const std::string& clientIp)
+{
+    if (scheme == "basic") {
+        const auto credentials = basicCredentials(authorization);
+        if (!credentials) return {{}, "malformed Basic credentials", false};
+        // As SASL PLAIN's authorization identity: a password proves only its own mailbox.
+        if (!mailbox.empty() && Poco::icompare(mailbox, credentials->user) != 0)
+            return {{}, std::string(mailboxHeader) + " differs from the Basic login", false};
+        return authenticator.withPassword(credentials->user, credentials->password, clientIp);
+    }
+    if (scheme == "bearer") {
+        const auto token = accounts::bearerToken(authorization);
+        if (!token) return {{}, "malformed Bearer credentials", false};
+        return authenticator.withTokenFor(*token, mailbox, clientIp);
+    }
+    return {{}, "unsupported authorization scheme", false};
+}
+
+// Logged, counted and audited like the logins of the mail protocols.
+void recordAttempt(store::CommitQueue& commits, const AuthOutcome& outcome, const std::string& scheme,
+                   const std::string& clientIp)
+{
+    Poco::JSON::Object detail;
+    detail.set("service", "http");
+    detail.set("mechanism", scheme);
+    auto& log = Poco::Logger::get("http");
+    const std::string address = outcome.ok() ? outcome.account->address : "";
+    if (outcome.ok()) {
+        log.debug("%s authenticated as %s with %s", clientIp, address, scheme);
+    } else {
+        metrics::Registry::instance()
+            .counter("plexus_auth_failures_total", "Failed authentications", "mechanism=\"http-" + scheme + "\"")
+            .add();
+        detail.set("reason", outcome.failure);
+        log.notice("API authentication failure from %s with %s: %s", clientIp, scheme, outcome.failure);
+    }
+    const events::Event event{"auth.login", address, clientIp, address, outcome.ok() ? "success" : "failure",
+                              events::detailJson(detail)};
+    commits.post([event](store::Database& db) { events::EventLog::append(db, event); });
+}
+
 }  // namespace
 
 std::optional<ApiIdentity> ApiAuthentication::identify(HTTPServerRequest& request, HTTPServerResponse& response) const
@@ -72,49 +114,16 @@ std::optional<ApiIdentity> ApiAuthentication::identify(HTTPServerRequest& reques
         return std::nullopt;
     }
     const std::string clientIp = request.clientAddress().host().toString();
-    const std::string mailbox = request.get(mailboxHeader, "");
     const std::string scheme = schemeOf(authorization);
-    AuthOutcome outcome;
-    if (scheme == "basic") {
-        const auto credentials = basicCredentials(authorization);
-        if (!credentials)
-            outcome.failure = "malformed Basic credentials";
-        else if (!mailbox.empty() && Poco::icompare(mailbox, credentials->user) != 0)
-            outcome.failure = std::string(mailboxHeader) + " differs from the Basic login";
-        else
-            outcome = authenticator_->withPassword(credentials->user, credentials->password, clientIp);
-    } else if (scheme == "bearer") {
-        const auto token = accounts::bearerToken(authorization);
-        if (!token)
-            outcome.failure = "malformed Bearer credentials";
-        else
-            outcome = authenticator_->withTokenFor(*token, mailbox, clientIp);
-    } else {
-        outcome.failure = "unsupported authorization scheme";
-    }
-
-    Poco::JSON::Object detail;
-    detail.set("service", "http");
-    detail.set("mechanism", scheme);
-    auto& log = Poco::Logger::get("http");
-    if (outcome.ok()) {
-        const auto& address = outcome.account->address;
-        log.debug("%s authenticated as %s with %s", clientIp, address, scheme);
-        const events::Event event{"auth.login", address, clientIp, address, "success", events::detailJson(detail)};
-        commits_->post([event](store::Database& db) { events::EventLog::append(db, event); });
-        return ApiIdentity{*outcome.account, scheme};
-    }
-    metrics::Registry::instance()
-        .counter("plexus_auth_failures_total", "Failed authentications", "mechanism=\"http-" + scheme + "\"")
-        .add();
-    detail.set("reason", outcome.failure);
-    log.notice("API authentication failure from %s with %s: %s", clientIp, scheme, outcome.failure);
-    const events::Event event{"auth.login", "", clientIp, "", "failure", events::detailJson(detail)};
-    commits_->post([event](store::Database& db) { events::EventLog::append(db, event); });
+    const std::string mailbox = request.get(mailboxHeader, "");
+    const auto outcome = checkCredentials(*authenticator_, scheme, authorization, mailbox, clientIp);
+    recordAttempt(*commits_, outcome, scheme, clientIp);
+    if (outcome.ok()) return ApiIdentity{*outcome.account, scheme};
     if (outcome.throttled) {
         closeConnectionIfRequestHasBody(request, response);
         response.set("Retry-After", std::to_string(authenticator_->lockout().count()));
-        sendJsonError(response, HTTPResponse::HTTP_TOO_MANY_REQUESTS, "too many authentication failures; try again later");
+        sendJsonError(response, HTTPResponse::HTTP_TOO_MANY_REQUESTS,
+                      "too many authentication failures; try again later");
     } else {
         challenge(request, response, authenticator_->passwordsAllowed(), refusedText);
     }
@@ -131,8 +140,7 @@ Handler ApiAuthentication::authenticated(ApiHandler handler) const
 
 void addWhoamiRoute(HttpApi& api, const ApiAuthentication& authentication)
 {
-    api.addRoute("/api/whoami", authentication.authenticated([](HTTPServerRequest& request, HTTPServerResponse& response,
-                                                                const ApiIdentity& identity) {
+    const auto whoami = [](HTTPServerRequest& request, HTTPServerResponse& response, const ApiIdentity& identity) {
         if (request.getMethod() != Poco::Net::HTTPRequest::HTTP_GET) {
             closeConnectionIfRequestHasBody(request, response);
             response.set("Allow", "GET");
@@ -144,7 +152,8 @@ void addWhoamiRoute(HttpApi& api, const ApiAuthentication& authentication)
         body.set("type", std::string(accounts::toString(identity.account.type)));
         body.set("method", identity.method);
         sendJson(response, HTTPResponse::HTTP_OK, body);
-    }));
+    };
+    api.addRoute("/api/whoami", authentication.authenticated(whoami));
 }
 
 }  // namespace plexus::http

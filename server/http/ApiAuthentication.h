@@ -45,11 +45,11 @@ public:
     // locked out.
     Handler authenticated(ApiHandler handler) const;
 
+private:
     // Who sent the request; nullopt once the 401 or 429 answer is sent.
     std::optional<ApiIdentity> identify(Poco::Net::HTTPServerRequest& request,
                                         Poco::Net::HTTPServerResponse& response) const;
 
-private:
     accounts::Authenticator* authenticator_;
     store::CommitQueue* commits_;
 };

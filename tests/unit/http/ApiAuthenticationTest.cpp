@@ -81,11 +81,11 @@ protected:
         authenticator_ = std::make_unique<accounts::Authenticator>(*reads_, policy);
         const ApiAuthentication authentication(*authenticator_, *commits_);
         addWhoamiRoute(api(), authentication);
-        api().addPrefixRoute("/api/upload", authentication.authenticated([](HTTPServerRequest& request,
-                                                                           HTTPServerResponse& response,
-                                                                           const ApiIdentity& identity) {
-            if (const auto body = readBody(request, response, 16)) response.send() << identity.account.address << ':' << *body;
-        }));
+        const auto upload = [](HTTPServerRequest& request, HTTPServerResponse& response, const ApiIdentity& identity) {
+            if (const auto body = readBody(request, response, 16))
+                response.send() << identity.account.address << ':' << *body;
+        };
+        api().addPrefixRoute("/api/upload", authentication.authenticated(upload));
         api().start();
     }
 
@@ -106,7 +106,8 @@ protected:
     {
         flushCommits();
         auto db = reads_->acquire();
-        auto stmt = db->prepare("SELECT actor, client, outcome, detail FROM events WHERE type = 'auth.login' ORDER BY id");
+        auto stmt =
+            db->prepare("SELECT actor, client, outcome, detail FROM events WHERE type = 'auth.login' ORDER BY id");
         std::vector<std::string> rows;
         while (stmt.step())
             rows.push_back(stmt.text(0) + " " + stmt.text(1) + " " + stmt.text(2) + " " + stmt.text(3));
@@ -243,7 +244,8 @@ TEST_F(ApiAuthenticationTest, HandlersGetTheIdentityAndBodiesKeepTheirLimit)
 {
     start();
     const auto authorization = basic(martin, "martin-password");
-    const auto reply = send({HTTPRequest::HTTP_POST, "/api/upload/x", {{"Authorization", authorization}}, "hello", true});
+    const auto reply =
+        send({HTTPRequest::HTTP_POST, "/api/upload/x", {{"Authorization", authorization}}, "hello", true});
     EXPECT_EQ(reply.body, std::string(martin) + ":hello");
     const auto large =
         send({HTTPRequest::HTTP_POST, "/api/upload/x", {{"Authorization", authorization}}, std::string(17, 'x'), true});

@@ -51,7 +51,10 @@ protected:
         for (const auto& entry : directory_->search(query)) result.push_back(entry.address);
         return result;
     }
-    std::vector<std::string> addresses(const std::string& text) { return addresses(DirectoryQuery{text, "", "", "", 50}); }
+    std::vector<std::string> addresses(const std::string& text)
+    {
+        return addresses(DirectoryQuery{text, "", "", "", 50});
+    }
 
     std::string dir_;
     std::unique_ptr<store::ConnectionPool> pool_;

@@ -75,7 +75,8 @@ TEST_F(PluginStorageTest, PluginsNeverSeeEachOthersKeys)
 
 TEST_F(PluginStorageTest, ListTakesEveryByteOfThePrefixLiterally)
 {
-    for (const char* key : {"100%", "100%/a", "100x", "100", "a_b", "a_b/1", "aXb", "a\\b", "caf\xc3\xa9", "café/2", "z"})
+    for (const char* key :
+         {"100%", "100%/a", "100x", "100", "a_b", "a_b/1", "aXb", "a\\b", "caf\xc3\xa9", "café/2", "z"})
         PluginStorage::put(*db_, "p", key, std::string("v:") + key);
     EXPECT_EQ(keys("p", "100%"), (std::vector<std::string>{"100%", "100%/a"}));
     EXPECT_EQ(keys("p", "a_b"), (std::vector<std::string>{"a_b", "a_b/1"}));
