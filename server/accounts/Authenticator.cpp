@@ -81,21 +81,50 @@ AuthOutcome Authenticator::withToken(std::string_view address, std::string_view 
 {
     const std::string login = Poco::toLower(std::string(address));
     if (throttle_.isBlocked(clientIp, login, now())) return AuthOutcome{{}, "throttled", true};
-    if (!verifier_) return refuse(login, clientIp, "tokens not configured");
-    std::string subject;
-    try {
-        subject = verifier_->verify(token).subject;
-    } catch (const TokenError& e) {
-        return refuse(login, clientIp, std::string("token refused: ") + e.what());
-    }
+    std::string failure;
+    const auto subject = tokenSubject(token, failure);
+    if (!subject) return refuse(login, clientIp, std::move(failure));
     auto db = pool_.acquire();
     const auto account = AccountStore::find(*db, login);
     if (!account) return refuse(login, clientIp, "unknown account");
-    if (account->nationalId == subject) return accept(*account, clientIp);
+    if (account->nationalId == *subject) return accept(*account, clientIp);
     // A professional reaching an organizational mailbox delegated to them.
-    for (const auto& person : AccountStore::withNationalId(*db, subject))
+    for (const auto& person : AccountStore::withNationalId(*db, *subject))
         if (AccountStore::isDelegate(*db, account->id, person.id)) return accept(*account, clientIp);
-    return refuse(login, clientIp, "token subject " + subject + " may not use " + login);
+    return refuse(login, clientIp, "token subject " + *subject + " may not use " + login);
+}
+
+AuthOutcome Authenticator::withTokenFor(std::string_view token, std::string_view mailbox, std::string_view clientIp)
+{
+    if (!mailbox.empty()) return withToken(mailbox, token, clientIp);
+    // The account is not known before the token is checked: the address alone is throttled until then.
+    if (throttle_.isBlocked(clientIp, {}, now())) return AuthOutcome{{}, "throttled", true};
+    std::string failure;
+    const auto subject = tokenSubject(token, failure);
+    if (!subject) return refuse({}, clientIp, std::move(failure));
+    auto db = pool_.acquire();
+    std::vector<Account> own;
+    for (auto& account : AccountStore::withNationalId(*db, *subject))
+        if (account.type == AccountType::PER) own.push_back(std::move(account));
+    if (own.empty()) return refuse({}, clientIp, "no PER account for token subject " + *subject);
+    // Which one is meant cannot be guessed: the client names it.
+    if (own.size() > 1) return refuse({}, clientIp, "token subject " + *subject + " has several PER accounts");
+    if (throttle_.isBlocked(clientIp, own.front().address, now())) return AuthOutcome{{}, "throttled", true};
+    return accept(own.front(), clientIp);
+}
+
+std::optional<std::string> Authenticator::tokenSubject(std::string_view token, std::string& failure) const
+{
+    if (!verifier_) {
+        failure = "tokens not configured";
+        return std::nullopt;
+    }
+    try {
+        return verifier_->verify(token).subject;
+    } catch (const TokenError& e) {
+        failure = std::string("token refused: ") + e.what();
+        return std::nullopt;
+    }
 }
 
 AuthOutcome Authenticator::withCertificate(const std::vector<std::string>& certificateNames, std::string_view authzid,

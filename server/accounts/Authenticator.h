@@ -10,6 +10,7 @@
 #include "accounts/VerifiedPasswordCache.h"
 #include "store/ConnectionPool.h"
 
+#include <chrono>
 #include <optional>
 #include <semaphore>
 #include <string>
@@ -37,11 +38,16 @@ public:
 
     bool passwordsAllowed() const { return policy_.passwordsAllowed; }
     bool tokensEnabled() const { return verifier_.has_value(); }
+    // How long a throttled client or account stays locked out (HTTP Retry-After).
+    std::chrono::seconds lockout() const { return policy_.throttle.lockout; }
 
     AuthOutcome withPassword(std::string_view address, std::string_view password, std::string_view clientIp);
     // XOAUTH2/OAUTHBEARER: the token's subject (national id) must own `address`
     // or be a delegate of it.
     AuthOutcome withToken(std::string_view address, std::string_view token, std::string_view clientIp);
+    // HTTP API (Authorization: Bearer): as withToken when `mailbox` is given;
+    // otherwise the one PER account of the token's subject.
+    AuthOutcome withTokenFor(std::string_view token, std::string_view mailbox, std::string_view clientIp);
     // SASL EXTERNAL: an APP account named by the certificate (CN, e-mail); `authzid`
     // (may be empty) must be one of those names.
     AuthOutcome withCertificate(const std::vector<std::string>& certificateNames, std::string_view authzid,
@@ -50,6 +56,8 @@ public:
 private:
     AuthOutcome refuse(std::string_view address, std::string_view clientIp, std::string reason);
     AuthOutcome accept(const Account& account, std::string_view clientIp);
+    // The verified token's subject (a national id), or nullopt with the reason in `failure`.
+    std::optional<std::string> tokenSubject(std::string_view token, std::string& failure) const;
 
     store::ConnectionPool& pool_;
     AuthPolicy policy_;

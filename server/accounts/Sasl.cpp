@@ -93,7 +93,8 @@ bool isB64Token(std::string_view token)
            std::ranges::all_of(token.substr(body.size()), [](char c) { return c == '='; });
 }
 
-// RFC 6750 §2.1 credentials: "Bearer" 1*SP b64token; the scheme is case-insensitive.
+}  // namespace
+
 std::optional<std::string> bearerToken(std::string_view authorization)
 {
     constexpr std::string_view scheme = "Bearer ";
@@ -103,6 +104,8 @@ std::optional<std::string> bearerToken(std::string_view authorization)
     if (token.size() > maxTokenLength || !isB64Token(token)) return std::nullopt;
     return std::string(token);
 }
+
+namespace {
 
 std::optional<BearerCredentials> bearerCredentials(const KeyValues& pairs, std::string_view user)
 {

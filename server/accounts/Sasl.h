@@ -30,6 +30,11 @@ struct BearerCredentials {
     std::string token;  // RFC 6750 b64token, at most maxTokenLength octets
 };
 
+// RFC 6750 §2.1 credentials, "Bearer" 1*SP b64token (the scheme is
+// case-insensitive), as in XOAUTH2's and OAUTHBEARER's auth= and in an HTTP
+// Authorization header: the token, at most maxTokenLength octets.
+std::optional<std::string> bearerToken(std::string_view authorization);
+
 // user=<address> ^A auth=Bearer <token> ^A ^A
 std::optional<BearerCredentials> parseXoauth2(std::string_view message);
 
