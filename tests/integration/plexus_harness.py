@@ -79,7 +79,7 @@ class Plexus:
         text = conf.read_text()
         head, sep, rest = text.partition(f"[{section}]\n")
         assert sep, section
-        pattern = re.compile(rf"^{key} = .*$", re.M)
+        pattern = re.compile(rf"^{key}\s*=.*$", re.M)
         rest = pattern.sub(f"{key} = {value}", rest, count=1) if pattern.search(rest) else f"{key} = {value}\n" + rest
         conf.write_text(head + sep + rest)
 
