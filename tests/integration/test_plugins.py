@@ -1,6 +1,7 @@
 """Plugins loaded into a running plexusd: the SDK's example built out of tree,
 and tests/plugins/policy.cpp, which drives every kind of hook and host service
 from its configuration and from the messages it sees."""
+import base64
 import json
 import re
 import signal
@@ -354,3 +355,32 @@ def test_plexusd_refuses_to_start_with_a_bad_plugin(tmp_path, stem, message, sta
     assert re.search(message, str(failed.value)), str(failed.value)
     rows = db_rows(plexus, "SELECT state, error FROM plugin_status WHERE name = 'bad'")
     assert rows and rows[0][0] == "failed" and re.search(status, rows[0][1]), rows
+
+
+def test_a_stored_message_read_part_by_part(p):
+    attachment = "HbA1c=7.2% le 2026-11-30, glycemie a jeun 1.31 g/L"
+    encoded = base64.b64encode(attachment.encode()).decode()
+    raw = (f"From: {MARTIN}\r\nTo: {DURAND}\r\nSubject: Bilan avec PJ\r\nMIME-Version: 1.0\r\n"
+           "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\n"
+           "Content-Type: text/plain; charset=utf-8\r\n\r\nVoir la piece jointe.\r\n--b1\r\n"
+           "Content-Type: text/plain; name=\"cr.txt\"\r\nContent-Disposition: attachment; filename=\"cr.txt\"\r\n"
+           f"Content-Transfer-Encoding: base64\r\n\r\n{encoded[:20]}\r\n{encoded[20:]}\r\n--b1--\r\n")
+    s = p.smtp()
+    s.login(MARTIN, "martin-password")
+    s.sendmail(MARTIN, [DURAND], raw.encode())
+    s.quit()
+    c = p.imap(user=DURAND, password="durand-password")
+    c.select("INBOX", readonly=True)
+    uid = wait_for(lambda: c.uid("SEARCH", None, "SUBJECT", '"Bilan avec PJ"')[1][0].split())[-1].decode()
+    c.logout()
+    start = db_rows(p, "SELECT max(id) FROM events")[0][0]
+    code, body = api(p, f"/api/plugins/policy/message?mailbox={DURAND}&uid={uid}")
+    assert code == 200, body
+    read = json.loads(body)
+    assert read["subject"] == "Bilan avec PJ"
+    assert read["parts"] == [["", "multipart/mixed", ""], ["1", "text/plain", ""], ["2", "text/plain", "cr.txt"]]
+    assert read["attachment"] == attachment
+    # Reading a mailbox is audited like any access, with the plugin as actor.
+    assert wait_for(lambda: db_rows(p, "SELECT actor, object FROM events WHERE id > ? AND type = 'message.read'",
+                                    start)) == [("plugin:policy", DURAND)]
+    assert api(p, f"/api/plugins/policy/message?mailbox={DURAND}&uid=999999") == (404, json.dumps({"status": 2}))

@@ -13,7 +13,8 @@
 //   Timer: storage key "ticks" counts every 200 ms.
 //   HTTP: GET /ticks, GET /whoami, POST /submit (body: recipient), POST /workspace
 //   (body: address of an ORG mailbox to create and share with the caller),
-//   GET /directory?q=TEXT, POST /audit.
+//   GET /directory?q=TEXT, POST /audit, GET /message?mailbox=ADDRESS&uid=N (a stored
+//   INBOX message: Subject header, parts, decoded content of the first attachment).
 #include <plexus/plugin.h>
 
 #include <unistd.h>
@@ -227,6 +228,65 @@ plexus_status auditRoute(void*, const plexus_http_request* request, plexus_http_
     return respond(response, status == PLEXUS_OK ? 200 : 500, "{\"status\": " + std::to_string(status) + "}");
 }
 
+std::string queryValue(const std::string& query, const std::string& name)
+{
+    const auto start = ("&" + query).find("&" + name + "=");
+    if (start == std::string::npos) return "";
+    const auto from = start + name.size() + 1;
+    return query.substr(from, query.find('&', from) - from);
+}
+
+std::string jsonString(const std::string& text)
+{
+    std::string quoted = "\"";
+    for (const char c : text) {
+        if (c == '"' || c == '\\') quoted += '\\';
+        quoted += c;
+    }
+    return quoted + "\"";
+}
+
+std::string readPart(plexus_message* message, size_t part)
+{
+    plexus_stream* stream = nullptr;
+    if (api->message_read(message, part, PLEXUS_READ_DECODED, &stream) != PLEXUS_OK) return {};
+    std::string content;
+    char buffer[7];  // small on purpose: the stream is read in many pieces
+    size_t got = 0;
+    while (api->stream_read(stream, buffer, sizeof buffer, &got) == PLEXUS_OK && got > 0) content.append(buffer, got);
+    api->stream_close(stream);
+    return content;
+}
+
+plexus_status storedMessage(void*, const plexus_http_request* request, plexus_http_response* response)
+{
+    const std::string mailbox = queryValue(request->query, "mailbox");
+    const std::string uid = queryValue(request->query, "uid");
+    plexus_message* message = nullptr;
+    const plexus_status opened =
+        api->message_open(self, mailbox.c_str(), "INBOX", static_cast<uint32_t>(std::stoul(uid.empty() ? "0" : uid)),
+                          &message);
+    if (opened != PLEXUS_OK) return respond(response, 404, "{\"status\": " + std::to_string(opened) + "}");
+    std::string subject;
+    api->message_header(message, "subject", 0, sinkString, &subject);
+    plexus_message_info info{};
+    info.struct_size = sizeof info;
+    api->message_info(message, &info);
+    std::string parts = "[";
+    std::string attachment;
+    for (size_t i = 0; i < info.part_count; ++i) {
+        plexus_part_info part{};
+        part.struct_size = sizeof part;
+        if (api->message_part(message, i, &part) != PLEXUS_OK) break;
+        parts += std::string(i ? ", " : "") + "[" + jsonString(part.section) + ", " + jsonString(part.content_type) +
+                 ", " + jsonString(part.filename) + "]";
+        if (attachment.empty() && *part.filename) attachment = readPart(message, i);
+    }
+    api->message_close(message);
+    return respond(response, 200, "{\"subject\": " + jsonString(subject) + ", \"parts\": " + parts +
+                                      "], \"attachment\": " + jsonString(attachment) + "}");
+}
+
 plexus_status init(const plexus_host_api* hostApi, plexus_host* host, void** state)
 {
     api = hostApi;
@@ -249,6 +309,7 @@ plexus_status init(const plexus_host_api* hostApi, plexus_host* host, void** sta
     check(api->register_http_route(host, "POST", "/workspace", workspace, nullptr));
     check(api->register_http_route(host, "GET", "/directory", directory, nullptr));
     check(api->register_http_route(host, "POST", "/audit", auditRoute, nullptr));
+    check(api->register_http_route(host, "GET", "/message", storedMessage, nullptr));
     if (status != PLEXUS_OK) api->set_error(host, "a registration was refused");
     return status;
 }
