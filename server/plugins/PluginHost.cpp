@@ -71,38 +71,40 @@ std::string boundedText(const char* buffer, std::size_t size)
     return text;
 }
 
+// A verdict with the host's codes and text, which the plugin's may then replace.
+Verdict hostVerdict(const plexus_host& plugin, Verdict::Action action, int code, const char* enhanced,
+                const std::string& text)
+{
+    Verdict verdict;
+    verdict.action = action;
+    verdict.plugin = plugin.name();
+    verdict.smtpCode = code;
+    verdict.enhancedCode = enhanced;
+    verdict.text = text + " (plugin " + plugin.name() + ")";
+    return verdict;
+}
+
 // The plugin's verdict with codes of the right class, or nullopt when it is not one.
 std::optional<Verdict> verdictOf(const plexus_host& plugin, const plexus_verdict& given, const ReplyDefaults& defaults,
                                  bool takeOverAllowed)
 {
     Verdict verdict;
-    verdict.plugin = plugin.name();
-    int replyClass = 0;
     switch (given.action) {
     case PLEXUS_CONTINUE: return Verdict{};
     case PLEXUS_REJECT:
-        verdict.action = Verdict::Action::Reject;
-        replyClass = 5;
-        verdict.smtpCode = defaults.rejectCode;
-        verdict.enhancedCode = defaults.rejectEnhanced;
-        verdict.text = "Refused by local policy (plugin " + plugin.name() + ")";
+        verdict = hostVerdict(plugin, Verdict::Action::Reject, defaults.rejectCode, defaults.rejectEnhanced,
+                          "Refused by local policy");
         break;
     case PLEXUS_DEFER:
-        verdict.action = Verdict::Action::Defer;
-        replyClass = 4;
-        verdict.smtpCode = defaults.deferCode;
-        verdict.enhancedCode = defaults.deferEnhanced;
-        verdict.text = "Try again later (plugin " + plugin.name() + ")";
+        verdict = hostVerdict(plugin, Verdict::Action::Defer, defaults.deferCode, defaults.deferEnhanced,
+                              "Try again later");
         break;
     case PLEXUS_TAKE_OVER:
         if (!takeOverAllowed) return std::nullopt;
-        verdict.action = Verdict::Action::TakeOver;
-        verdict.smtpCode = 250;
-        verdict.enhancedCode = "2.0.0";
-        verdict.text = "Ok: delivered by plugin " + plugin.name();
-        return verdict;
+        return hostVerdict(plugin, Verdict::Action::TakeOver, 250, "2.0.0", "Ok: delivered");
     default: return std::nullopt;
     }
+    const int replyClass = verdict.smtpCode / 100;
     if (given.smtp_code / 100 == replyClass) verdict.smtpCode = given.smtp_code;
     static const std::regex enhanced(R"([45]\.[0-9]{1,3}\.[0-9]{1,3})");
     const std::string code = boundedText(given.enhanced_code, sizeof given.enhanced_code);

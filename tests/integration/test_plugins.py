@@ -198,7 +198,7 @@ def test_take_over_accepts_without_storing(p):
     s.rcpt(DURAND)
     code, text = s.data(message("[takeover] transmission"))
     s.quit()
-    assert (code, text.decode()) == (250, "2.0.0 Ok: delivered by plugin policy")
+    assert (code, text.decode()) == (250, "2.0.0 Ok: delivered (plugin policy)")
     assert len(fetch_inbox(p, DURAND, "durand-password")) == before
     keys = db_rows(p, "SELECT key, length(value) FROM plugin_storage WHERE plugin = 'policy' AND key LIKE 'taken/%'")
     assert keys and keys[0][1] > 100
