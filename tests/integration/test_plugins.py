@@ -125,7 +125,7 @@ def p(tmp_path_factory):
     plexus.block_file = root / "block"
     add_plugin(plexus, example, name="example")
     add_plugin(plexus, plugin_path("policy"), name="policy", deadline_ms=400, event_max_attempts=3,
-               reject_recipient=f"refuse-me@{PEER}", refuse_login=INTERNE, submit_as=ROBOT,
+               reject_recipient=f"refuse-me@{PEER}", defer_sender=f"secretariat@{DOMAIN}", refuse_login=INTERNE, submit_as=ROBOT,
                events_file=plexus.events_file, pause_file=plexus.pause_file, block_file=plexus.block_file)
     plexus.start()
     yield plexus
@@ -139,7 +139,7 @@ def test_plexusctl_lists_the_loaded_plugins(p):
     assert "loaded" in lines["policy"] and "1.2.3" in lines["policy"], r.stdout
     assert "loaded" in lines["example"], r.stdout
     hooks = db_rows(p, "SELECT hooks FROM plugin_status WHERE name = 'policy'")[0][0]
-    assert hooks == "connect,rcpt_to,message,auth,consumer:log,consumer:poison,timer,http"
+    assert hooks == "connect,mail_from,rcpt_to,message,auth,consumer:log,consumer:poison,timer,http"
 
 
 def test_headers_added_by_plugins_are_seen_over_imap(p):
@@ -157,6 +157,17 @@ def test_a_rejecting_rcpt_hook_code_reaches_the_client(p):
     code, text = s.rcpt(f"refuse-me@{PEER}")
     assert (code, text.decode()) == (550, "5.7.1 Recipient refused by the test policy")
     assert s.rcpt(DURAND)[0] == 250  # the session goes on
+    s.quit()
+
+
+def test_a_deferring_mail_from_hook(p):
+    p.add_mailbox(f"secretariat@{DOMAIN}", "ORG", "750000001")
+    assert p.ctl("delegate", "add", f"secretariat@{DOMAIN}", MARTIN).returncode == 0
+    s = p.smtp()
+    s.login(MARTIN, "martin-password")
+    code, text = s.mail(f"secretariat@{DOMAIN}")
+    assert (code, text.decode()) == (450, "4.7.1 Sender paused by the test policy")
+    assert s.mail(MARTIN)[0] == 250
     s.quit()
 
 

@@ -1,6 +1,7 @@
 // A test plugin on the raw C ABI, exercising every kind of hook and most host
 // services. What it does is driven by its configuration and by the messages:
-//   [plugin.policy] reject_recipient = ADDRESS   RCPT TO hook: 550 5.7.1 for it
+//   [plugin.policy] defer_sender = ADDRESS       MAIL FROM hook: 450 (default 4.7.1) for it
+//                   reject_recipient = ADDRESS   RCPT TO hook: 550 5.7.1 for it
 //                   refuse_login = ADDRESS       authentication hook: refuses it
 //                   block_file = PATH            connect hook: 554 while the file exists
 //                   events_file = PATH           consumer "log": appends "id type object" per event
@@ -51,6 +52,16 @@ plexus_status onConnect(void*, const plexus_session_info*, plexus_verdict* verdi
     if (exists(config("block_file"))) {
         verdict->action = PLEXUS_REJECT;
         setText(verdict, "Connections refused by the test policy");
+    }
+    return PLEXUS_OK;
+}
+
+plexus_status onMailFrom(void*, const plexus_session_info*, const char* sender, plexus_verdict* verdict)
+{
+    if (config("defer_sender") == sender) {
+        verdict->action = PLEXUS_DEFER;
+        verdict->smtp_code = 450;
+        setText(verdict, "Sender paused by the test policy");
     }
     return PLEXUS_OK;
 }
@@ -297,6 +308,7 @@ plexus_status init(const plexus_host_api* hostApi, plexus_host* host, void** sta
     plexus_status status = PLEXUS_OK;
     const auto check = [&status](plexus_status s) { if (status == PLEXUS_OK) status = s; };
     check(api->register_connect_hook(host, onConnect, nullptr));
+    check(api->register_mail_from_hook(host, onMailFrom, nullptr));
     check(api->register_rcpt_to_hook(host, onRcptTo, nullptr));
     check(api->register_auth_hook(host, onAuth, nullptr));
     check(api->register_message_hook(host, onMessage, nullptr));
