@@ -15,6 +15,8 @@ if [ ! -f "$dir/plexus.conf" ]; then
   ctl delegate add secretariat.cardio@$domain dr.martin@$domain
   ctl mailbox add labo@$domain --type APP --finess 750000002
   ctl cert issue labo@$domain --out "$dir/certs"
+  # The SDK's example plugin: every message received gets an X-Plexus-Example header.
+  ctl plugin add "$build/sdk/plexus-sdk-example.so" --name example
 fi
 
 port() { sed -n "s/^$1 = //p" "$dir/plexus.conf"; }
@@ -31,6 +33,7 @@ Plexus demo for $domain (data in $dir/)
   ide.durand@$domain    password demo-durand   (PER, RPPS 810000000002)
   secretariat.cardio@$domain                   (ORG: log in as dr.martin; IMAP folder Shared/secretariat.cardio@$domain/INBOX)
   labo@$domain          certificate $dir/certs/labo@$domain.crt (APP, SASL EXTERNAL)
+  plugin "example"      adds X-Plexus-Example to every message received (plexusctl --config $dir/plexus.conf plugins)
 
   Try: swaks --server 127.0.0.1:$(port submission) --tls --tls-ca-path $dir/pki/ca.crt \\
          --auth PLAIN --auth-user dr.martin@$domain --auth-password demo-martin \\
