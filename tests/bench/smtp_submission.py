@@ -5,6 +5,8 @@ Each server gets N concurrent clients, each holding one STARTTLS session and sen
 10 KB messages back to back for a fixed time after a warm-up. Reports messages/s,
 p50/p99 latency (MAIL FROM to the 250 after DATA), peak server memory, and checks that
 every acknowledged message reached the recipient's mailbox. Traffic stays on 127.0.0.1.
+`--servers plexus,plexus-example` measures the cost of a message hook: the SDK's example
+plugin, which adds a header to every message (the blob is written again).
 Run as root (Postfix needs it); see README.md.
 """
 import argparse
@@ -25,7 +27,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
-from plexus_harness import PLEXUSCTL, PLEXUSD, Plexus, free_port_offset  # noqa: E402
+from plexus_harness import BUILD, PLEXUSCTL, PLEXUSD, Plexus, free_port_offset  # noqa: E402
 
 DOMAIN = "bench.mssante.test"
 SENDER = f"dr.bench@{DOMAIN}"
@@ -216,10 +218,16 @@ class MemorySampler:
 
 # --- Plexus ------------------------------------------------------------------------
 
-def bench_plexus(root, args):
-    p = Plexus(root, DOMAIN)
+EXAMPLE_PLUGIN = BUILD / "sdk/plexus-sdk-example.so"
+
+
+def bench_plexus(root, args, plugin=None):
+    p = Plexus(Path(root) / ("with-plugin" if plugin else "plain"), DOMAIN)
     p.add_mailbox(SENDER, "PER", "810000000001", PASSWORD)
     p.add_mailbox(RECIPIENT, "PER", "810000000002")
+    if plugin:
+        r = p.ctl("plugin", "add", str(plugin))
+        assert r.returncode == 0, r.stderr
     p.start()
     try:
         target = {"port": p.ports["submission"], "ca": str(p.ca), "password": PASSWORD}
@@ -404,7 +412,8 @@ def parse_args():
     ap.add_argument("--warmup", type=float, default=3, help="unmeasured sending before the window (default 3)")
     ap.add_argument("--clients", type=int, default=20, help="concurrent sessions (default 20)")
     ap.add_argument("--max-messages", type=int, default=200000, help="cap per server, all clients (default 200000)")
-    ap.add_argument("--servers", default="plexus,postfix", help="comma-separated subset of plexus,postfix")
+    ap.add_argument("--servers", default="plexus,postfix",
+                    help="comma-separated subset of plexus,plexus-example,postfix (default plexus,postfix)")
     ap.add_argument("--json", help="also write the results to this file")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory (for debugging)")
     return ap.parse_args()
@@ -423,18 +432,24 @@ def main():
         for name in servers:
             print(f"{name}: {args.clients} clients, {args.warmup:g} s warm-up, {args.seconds:g} s measured ...",
                   flush=True)
-            results[name] = {"plexus": bench_plexus, "postfix": bench_postfix}[name](root, args)
+            results[name] = {"plexus": bench_plexus, "postfix": bench_postfix,
+                             "plexus-example": lambda r, a: bench_plexus(r, a, EXAMPLE_PLUGIN)}[name](root, args)
     finally:
         if args.keep:
             print(f"kept {root}")
         else:
             shutil.rmtree(root, ignore_errors=True)
-    if len(results) == 2:
+    if "plexus" in results and "postfix" in results:
         results["plexus_postfix_throughput_ratio"] = round(
             results["plexus"]["messages_per_s"] / results["postfix"]["messages_per_s"], 2)
+    if "plexus" in results and "plexus-example" in results:
+        results["example_plugin_throughput_ratio"] = round(
+            results["plexus-example"]["messages_per_s"] / results["plexus"]["messages_per_s"], 2)
     print_table({n: r for n, r in results.items() if isinstance(r, dict)})
     if "plexus_postfix_throughput_ratio" in results:
         print(f"throughput ratio Plexus/Postfix: {results['plexus_postfix_throughput_ratio']}")
+    if "example_plugin_throughput_ratio" in results:
+        print(f"throughput ratio with/without the example plugin: {results['example_plugin_throughput_ratio']}")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
     ok = all(r["stored"] + r["queued"] == r["acked"] and not r["errors"]
