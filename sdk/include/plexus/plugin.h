@@ -387,7 +387,11 @@ typedef struct plexus_host_api {
     /* Up to `capacity` bytes into `buffer`; *size is 0 at the end. */
     plexus_status (*stream_read)(plexus_stream* stream, void* buffer, size_t capacity, size_t* size);
     void (*stream_close)(plexus_stream* stream);
-    /* In a message hook only: a header field prepended to the stored message. */
+    /* In a message hook only: a header field prepended to the stored message.
+     * PLEXUS_ERR_INVALID for a name that is not an RFC 5322 field name, a value
+     * with CR, LF or other controls or over 900 bytes, and for fields a message
+     * has at most once (From, To, Subject, Date, Message-ID...), Content-* and
+     * MIME-Version: a prepended copy would override the sender's. */
     plexus_status (*message_add_header)(plexus_message* message, const char* name, const char* value);
     /* In a message hook only: the next bytes of a new content for the message
      * (a complete RFC 5322 message, CRLF lines); the first call starts it. */
