@@ -49,9 +49,9 @@ def wait_for(predicate, timeout=10, step=0.05):
     return predicate()
 
 
-def api(p, path, user=MARTIN, password="martin-password", method="GET", data=None):
+def api(p, path, user=MARTIN, password="martin-password", method="GET", data=None, headers=False):
     args = ["curl", "-sS", "--cacert", str(p.ca), "--resolve", f"mail.{DOMAIN}:{p.ports['http']}:127.0.0.1",
-            "-X", method, "-w", "\n%{http_code}"]
+            "-X", method, "-w", "\n%{http_code}"] + (["-i"] if headers else [])
     if user:
         args += ["-u", f"{user}:{password}"]
     if data is not None:
@@ -259,7 +259,11 @@ def test_http_routes_sit_behind_the_api_authentication(p):
 
 
 def test_timer_and_storage(p):
-    first = json.loads(api(p, "/api/plugins/policy/ticks")[1])["ticks"]
+    code, body = api(p, "/api/plugins/policy/ticks", headers=True)
+    head, _, json_body = body.partition("\n\n")  # text mode: CRLF read as LF
+    assert code == 200 and re.search(r"^cache-control: no-store$", head, re.M | re.I), head
+    assert json.loads(json_body)["framing_refused"] is True
+    first = json.loads(json_body)["ticks"]
     assert wait_for(lambda: json.loads(api(p, "/api/plugins/policy/ticks")[1])["ticks"] >= first + 3, timeout=5)
 
 

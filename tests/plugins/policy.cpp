@@ -177,7 +177,11 @@ plexus_status respond(plexus_http_response* response, int status, const std::str
 
 plexus_status getTicks(void*, const plexus_http_request*, plexus_http_response* response)
 {
-    return respond(response, 200, "{\"ticks\": " + std::to_string(storedNumber("ticks")) + "}");
+    // Framing headers stay the server's: this one must be refused.
+    const bool framingRefused = api->http_set_header(response, "Content-Length", "1") == PLEXUS_ERR_INVALID;
+    api->http_set_header(response, "Cache-Control", "no-store");
+    return respond(response, 200, "{\"ticks\": " + std::to_string(storedNumber("ticks")) +
+                                      ", \"framing_refused\": " + (framingRefused ? "true" : "false") + "}");
 }
 
 plexus_status whoami(void*, const plexus_http_request* request, plexus_http_response* response)
