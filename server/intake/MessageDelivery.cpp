@@ -35,7 +35,9 @@ std::vector<store::OutboundEntry> outboundByDomain(const DeliveryEnvelope& envel
 
 }  // namespace
 
-std::string queueIdOf(const MessageReceiver::Received& received) { return received.blobPath.substr(3, 12); }
+std::string queueIdOf(const std::string& blobPath) { return blobPath.substr(3, 12); }
+
+std::string queueIdOf(const MessageReceiver::Received& received) { return queueIdOf(received.blobPath); }
 
 void deliverMessage(DeliveryServices& services, const MessageReceiver::Received& received,
                     const DeliveryEnvelope& envelope, DeliveryOrigin origin)

@@ -57,6 +57,7 @@ struct DeliveryServices {
 };
 
 // The queue id of a message: the blob's name, short enough for logs and replies.
+std::string queueIdOf(const std::string& blobPath);
 std::string queueIdOf(const MessageReceiver::Received& received);
 
 // Returns once everything is durable. On failure the blob is unlinked and the

@@ -286,15 +286,9 @@ void releaseQuota(Database& db, std::int64_t accountId, std::int64_t bytes)
 // referenced (by messages or the outbound queue) and returns their paths.
 std::vector<std::string> releaseBlobs(Database& db, const std::vector<MessageRow>& removedRows)
 {
-    auto decrement = db.prepare("UPDATE blobs SET refcount = refcount - 1 WHERE id = ? RETURNING refcount, path");
-    auto drop = db.prepare("DELETE FROM blobs WHERE id = ?");
     std::vector<std::string> released;
-    for (const auto& row : removedRows) {
-        decrement.bind(1, row.blobId);
-        if (!decrement.step() || decrement.int64(0) > 0) continue;
-        released.push_back(decrement.text(1));
-        drop.bind(1, row.blobId).run();
-    }
+    for (const auto& row : removedRows)
+        if (auto path = FolderStore::releaseBlob(db, row.blobId)) released.push_back(std::move(*path));
     return released;
 }
 
@@ -575,6 +569,17 @@ std::int64_t FolderStore::insertBlob(Database& db, const StoredBlob& blob, std::
     const std::int64_t blobId = db.lastInsertId();
     db.prepare("INSERT INTO blob_structures (blob_id, structure) VALUES (?, ?)").bind(1, blobId).bind(2, blob.structureJson).run();
     return blobId;
+}
+
+std::optional<std::string> FolderStore::releaseBlob(Database& db, std::int64_t blobId)
+{
+    auto decrement = db.prepare("UPDATE blobs SET refcount = refcount - 1 WHERE id = ? RETURNING refcount, path");
+    decrement.bind(1, blobId);
+    if (!decrement.step() || decrement.int64(0) > 0) return std::nullopt;
+    std::string path = decrement.text(1);
+    decrement.reset();
+    db.prepare("DELETE FROM blobs WHERE id = ?").bind(1, blobId).run();
+    return path;
 }
 
 MessageRow FolderStore::append(Database& db, const Folder& folder, const StoredBlob& blob, std::int64_t internalDate,

@@ -140,6 +140,9 @@ public:
 
     // A new blob file's row, with `refcount` messages (or queue entries) to refer to it; returns its id.
     static std::int64_t insertBlob(Database& db, const StoredBlob& blob, std::int64_t refcount);
+    // Drops one reference (a message row or a queue entry going); when it was the
+    // last, deletes the blob's row and returns its path, to unlink once committed.
+    static std::optional<std::string> releaseBlob(Database& db, std::int64_t blobId);
     // APPEND: indexes a new blob (refcount 1) in the folder, charging the
     // owner's quota (OverQuota when it would exceed it). Returns the row.
     static MessageRow append(Database& db, const Folder& folder, const StoredBlob& blob, std::int64_t internalDate,

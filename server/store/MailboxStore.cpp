@@ -117,7 +117,7 @@ std::vector<DeliveredCopy> MailboxStore::recordDelivery(Database& db, const Deli
     }
 
     auto insertOutbound = db.prepare(
-        "INSERT INTO outbound (blob_id, sender, domain, recipients, envid, ret, created_at, next_attempt) "
+        "INSERT INTO outbound (blob_id, sender, domain, recipients, envid, ret, created_at, next_attempt_ms) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
     for (const auto& entry : delivery.outbound) {
         insertOutbound.bind(1, blobId)
@@ -127,7 +127,7 @@ std::vector<DeliveredCopy> MailboxStore::recordDelivery(Database& db, const Deli
             .bindOptional(5, entry.envid)
             .bindOptional(6, entry.ret)
             .bind(7, delivery.internalDate)
-            .bind(8, delivery.internalDate)
+            .bind(8, delivery.internalDate * 1000)  // due at once
             .run();
     }
     return copies;

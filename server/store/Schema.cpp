@@ -8,7 +8,7 @@ namespace plexus::store {
 namespace {
 
 // Each entry upgrades the schema from version i to i+1. Never edit a shipped entry.
-const std::array<const char*, 4> migrations{
+const std::array<const char*, 5> migrations{
     R"sql(
 CREATE TABLE accounts (
     id            INTEGER PRIMARY KEY,
@@ -213,6 +213,47 @@ CREATE TABLE plugin_status (
     failures     INTEGER NOT NULL DEFAULT 0,  -- errors, exceptions and timeouts
     timeouts     INTEGER NOT NULL DEFAULT 0
 );
+)sql",
+    // 5: the outbound queue's state: an entry is claimed while an attempt runs;
+    // each recipient has its outcome and the delivery status notice it is due;
+    // retries are timed in milliseconds (fractions of a second in tests).
+    R"sql(
+ALTER TABLE outbound RENAME COLUMN next_attempt TO next_attempt_ms;
+UPDATE outbound SET next_attempt_ms = next_attempt_ms * 1000;
+-- queued: waiting for next_attempt_ms; delivering: an attempt is running;
+-- done: no recipient pending, notices still to hand over (then the entry goes).
+ALTER TABLE outbound ADD COLUMN state TEXT NOT NULL DEFAULT 'queued'
+    CHECK (state IN ('queued', 'delivering', 'done'));
+ALTER TABLE outbound ADD COLUMN delay_notified INTEGER NOT NULL DEFAULT 0;  -- RFC 3461 §5.2.5: once
+ALTER TABLE outbound ADD COLUMN last_attempt INTEGER;                     -- seconds since the epoch
+CREATE INDEX outbound_due ON outbound (state, next_attempt_ms);
+
+-- The recipients of an entry (outbound.recipients, as received) and what became of each.
+CREATE TABLE outbound_recipients (
+    entry_id     INTEGER NOT NULL REFERENCES outbound (id) ON DELETE CASCADE,
+    position     INTEGER NOT NULL,   -- index in outbound.recipients
+    address      TEXT NOT NULL,
+    notify       TEXT NOT NULL,      -- RFC 3461 NOTIFY; '' when not given
+    orcpt        TEXT NOT NULL,      -- RFC 3461 ORCPT; '' when not given
+    state        TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'failed', 'expired')),
+    reply        TEXT,               -- the last reply or reason
+    remote_host  TEXT,               -- who gave it
+    last_attempt INTEGER,            -- seconds since the epoch
+    notice       TEXT CHECK (notice IN ('delayed', 'failed', 'delivered')),  -- due, not yet handed over
+    PRIMARY KEY (entry_id, position)
+) WITHOUT ROWID;
+
+-- Whoever writes an entry (intake), its recipients get their rows.
+CREATE TRIGGER outbound_recipients_insert AFTER INSERT ON outbound BEGIN
+    INSERT INTO outbound_recipients (entry_id, position, address, notify, orcpt)
+        SELECT new.id, key, json_extract(value, '$.address'), coalesce(json_extract(value, '$.notify'), ''),
+               coalesce(json_extract(value, '$.orcpt'), '')
+        FROM json_each(new.recipients);
+END;
+INSERT INTO outbound_recipients (entry_id, position, address, notify, orcpt)
+    SELECT o.id, r.key, json_extract(r.value, '$.address'), coalesce(json_extract(r.value, '$.notify'), ''),
+           coalesce(json_extract(r.value, '$.orcpt'), '')
+    FROM outbound o, json_each(o.recipients) r;
 )sql",
 };
 

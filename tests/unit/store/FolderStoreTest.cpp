@@ -695,7 +695,7 @@ TEST(FolderSchemaTest, MigrationsUpgradeAVersion1DatabaseWithADelegationAndMessa
             "INSERT INTO messages (mailbox_id, uid, blob_id, internal_date, size, flags, modseq) VALUES "
             "(12, 1, 7, 0, 10, '', 1), (12, 2, 7, 0, 10, '', 1);");
         migrateSchema(db);
-        EXPECT_EQ(scalar(db, "PRAGMA user_version"), 4);
+        EXPECT_EQ(scalar(db, "PRAGMA user_version"), 5);
         // Migration 3: every stored message is to be indexed (again).
         EXPECT_EQ(FolderStore::foldersToIndex(db), std::vector<std::int64_t>{12});
         EXPECT_EQ(FolderStore::unindexedMessages(db, 12, 10).size(), 2u);
@@ -712,7 +712,7 @@ TEST(FolderSchemaTest, MigrationsUpgradeAVersion1DatabaseWithADelegationAndMessa
         EXPECT_GT(FolderStore::create(db, 1, "New").uidValidity, 5);
         EXPECT_EQ(FolderStore::acl(db, FolderStore::find(db, 1, "New")->id).size(), 1u);
         migrateSchema(db);  // idempotent
-        EXPECT_EQ(scalar(db, "PRAGMA user_version"), 4);
+        EXPECT_EQ(scalar(db, "PRAGMA user_version"), 5);
     }
     fs::remove_all(dir);
 }

@@ -48,7 +48,7 @@ TEST_F(StoreTest, MigrationIsIdempotent)
     migrateSchema(db);
     auto stmt = db.prepare("PRAGMA user_version");
     ASSERT_TRUE(stmt.step());
-    EXPECT_EQ(stmt.int64(0), 4);
+    EXPECT_EQ(stmt.int64(0), 5);
 }
 
 TEST_F(StoreTest, StatementsBindParametersNeverSql)
