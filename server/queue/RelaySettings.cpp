@@ -31,9 +31,10 @@ milliseconds duration(const Config& config, const std::string& key, const char* 
     const std::string text = Poco::trim(config.getRawString(full));
     double value = 0;
     const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-    const auto ms = std::llround(value * unitMs);
-    if (text.empty() || error != std::errc() || end != text.data() + text.size() || !std::isfinite(value) ||
-        value <= 0 || value > max || ms < 1)
+    const bool inRange = !text.empty() && error == std::errc() && end == text.data() + text.size() &&
+                         std::isfinite(value) && value > 0 && value <= max;
+    const auto ms = inRange ? std::llround(value * unitMs) : 0;
+    if (ms < 1)
         throw RelayConfigError("[relay] " + key + " must be a number of " + unitName + " above 0 and at most " +
                                valueText(max) + " (fractions allowed, at least 1 ms), not \"" + text + "\"");
     return milliseconds(ms);
