@@ -23,8 +23,13 @@ int runCertCommand(const app::Settings& settings, const Arguments& args);
 int runPluginCommand(const std::string& configPath, const Arguments& args);
 // plugins: the enabled plugins, in load order, and what the running plexusd made of them.
 int runPluginList(const app::Settings& settings, const Arguments& args);
+// queue list | show ID | retry ID|--all | delete ID: the outbound queue (changes audited).
+int runQueueCommand(const app::Settings& settings, const Arguments& args);
 
 // The instance's database, its schema brought up to date.
 store::Database openDatabase(const app::Settings& settings);
+// Administrative changes are audited like any other access: an event of `type`
+// by plexusctl:$USER, written in the caller's transaction.
+void audit(store::Database& db, const std::string& type, const std::string& object);
 
 }  // namespace plexus::cli

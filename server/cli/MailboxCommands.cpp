@@ -26,16 +26,15 @@ store::Database openDatabase(const app::Settings& settings)
     return db;
 }
 
-namespace {
-
-using accounts::AccountStore;
-
-// Administrative changes are audited like any other access.
 void audit(store::Database& db, const std::string& type, const std::string& object)
 {
     const char* user = getenv("USER");
     events::EventLog::append(db, {type, std::string("plexusctl:") + (user ? user : "?"), "local", object, "success", "{}"});
 }
+
+namespace {
+
+using accounts::AccountStore;
 
 std::string readPasswordFromStdin()
 {

@@ -19,6 +19,10 @@ constexpr const char* usage = R"(usage: plexusctl [--config FILE] <command>
   plugin remove NAME
   plugin show NAME
   plugins
+  queue list
+  queue show ID
+  queue retry ID | queue retry --all
+  queue delete ID
 The configuration file defaults to $PLEXUS_CONFIG, then ./plexus.conf.
 )";
 
@@ -28,7 +32,7 @@ int main(int argc, char** argv)
 {
     using namespace plexus;
     try {
-        const auto args = cli::Arguments::parse(argc, argv, {"password-stdin", "help", "force"});
+        const auto args = cli::Arguments::parse(argc, argv, {"password-stdin", "help", "force", "all"});
         if (args.flag("help") || args.words.empty()) {
             std::cout << usage;
             return args.words.empty() && !args.flag("help") ? 2 : 0;
@@ -47,6 +51,7 @@ int main(int argc, char** argv)
         if (command == "passwd") return cli::runPasswd(settings, args);
         if (command == "cert") return cli::runCertCommand(settings, args);
         if (command == "plugins") return cli::runPluginList(settings, args);
+        if (command == "queue") return cli::runQueueCommand(settings, args);
         throw cli::UsageError("unknown command " + command);
     } catch (const cli::UsageError& e) {
         std::cerr << "plexusctl: " << e.what() << " (try --help)\n";

@@ -212,7 +212,8 @@ void OutboundQueue::work(const std::stop_token& stop)
         QueueEntry entry;
         {
             std::unique_lock lock(mutex_);
-            if (!ready_.wait(lock, stop, [&] { return !readyEntries_.empty(); })) return;
+            // Stopping: what is left in readyEntries_ is not claimed yet and stays queued.
+            if (!ready_.wait(lock, stop, [&] { return !readyEntries_.empty(); }) || stop.stop_requested()) return;
             entry = std::move(readyEntries_.front());
             readyEntries_.pop_front();
         }

@@ -3,6 +3,11 @@
 #include "metrics/Metrics.h"
 #include "queue/OutboundQueue.h"
 
+#include <Poco/AutoPtr.h>
+#include <Poco/Channel.h>
+#include <Poco/Logger.h>
+#include <Poco/Message.h>
+
 #include <algorithm>
 #include <atomic>
 #include <future>
@@ -137,6 +142,33 @@ private:
     int failures_;
     int calls_ = 0;
     std::vector<Notice> notices_;
+};
+
+// The lines logged by the queue while it lives.
+class CapturedLog : public Poco::Channel {
+public:
+    static Poco::AutoPtr<CapturedLog> attach()
+    {
+        Poco::AutoPtr<CapturedLog> channel(new CapturedLog);  // Poco channels are reference-counted
+        Poco::Logger::get("queue").setChannel(channel);
+        return channel;
+    }
+    static void detach() { Poco::Logger::get("queue").setChannel(nullptr); }
+
+    void log(const Poco::Message& message) override
+    {
+        std::lock_guard lock(mutex_);
+        lines_.push_back(message.getText());
+    }
+    std::vector<std::string> lines() const
+    {
+        std::lock_guard lock(mutex_);
+        return lines_;
+    }
+
+private:
+    mutable std::mutex mutex_;
+    std::vector<std::string> lines_;
 };
 
 RelaySettings fast()
@@ -555,4 +587,26 @@ TEST_F(OutboundQueueTest, AnEntryDeletedDuringItsAttemptDropsItsResults)
     EXPECT_TRUE(eventsOfType("message.relayed").empty());
     EXPECT_TRUE(queueEmpty());
     EXPECT_FALSE(blobFileExists(blob));
+}
+
+TEST_F(OutboundQueueTest, EachAttemptIsLoggedWithItsOutcomes)
+{
+    const auto log = CapturedLog::attach();
+    ScriptedTransport transport([](const OutboundMessage&) {
+        AttemptResult result;
+        result.remoteHost = kHost;
+        result.recipients = {{kX, Outcome::Permanent, kUnknown}, {kY, Outcome::Delivered, kAccepted}};
+        return result;
+    });
+    RecordingNotifier notifier;
+    const auto blob = submit({{kX, "", ""}, {kY, "", ""}});
+    const auto id = entries().at(0).id;
+    start(transport, notifier);
+    ASSERT_TRUE(eventually([&] { return queueEmpty(); }));
+    queue_->stop();
+    CapturedLog::detach();
+    const auto lines = log->lines();
+    ASSERT_EQ(lines.size(), 1u);
+    EXPECT_EQ(lines[0], "queue entry " + std::to_string(id) + " (" + blob.substr(3, 12) + ") to " + kPeer + " via " +
+                            kHost + ": 1 delivered, 0 deferred, 1 failed, 0 expired: " + kUnknown);
 }
