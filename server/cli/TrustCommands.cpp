@@ -226,9 +226,12 @@ int listAnchors(const app::Settings& settings)
         return 0;
     }
     std::cout << "CRLs (" << settings.tls.crl << "):\n";
-    for (const auto& crl : trust::readRevocationListFile(settings.tls.crl))
+    for (const auto& crl : trust::readRevocationListFile(settings.tls.crl)) {
+        const bool expired = crl.nextUpdate && *crl.nextUpdate < std::chrono::system_clock::now();
         std::cout << crl.issuer << "\n  updated  " << utcText(crl.lastUpdate) << "\n  next     "
-                  << (crl.nextUpdate ? utcText(*crl.nextUpdate) : "-") << "\n  revoked  " << crl.revokedCount << '\n';
+                  << (crl.nextUpdate ? utcText(*crl.nextUpdate) : "-") << (expired ? "  EXPIRED" : "")
+                  << "\n  revoked  " << crl.revokedCount << '\n';
+    }
     return 0;
 }
 

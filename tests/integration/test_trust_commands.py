@@ -222,6 +222,8 @@ def test_a_bad_checksum_keeps_the_previous_list(plexus, site):
     assert rcpt(plexus, "dr.x@autre.trust.test")[0] == 550
     after = re.search(r"^plexus_whitelist_refresh_failures_total (\d+)", metrics(plexus), re.M)
     assert int(after.group(1)) == before + 1
+    refreshed = events(plexus, "trust.whitelist_refreshed")
+    assert refreshed[-1][1] == site.url and "checksum mismatch" in refreshed[-1][2]
     r = plexus.ctl("whitelist", "refresh")
     assert r.returncode == 1 and "checksum mismatch" in r.stderr
     assert "ajoute.trust.test" in (plexus.dir / "whitelist.xml").read_text()  # the last good copy
