@@ -28,7 +28,7 @@ std::uint16_t parsePort(std::string_view text, std::string_view whole)
     unsigned value = 0;
     const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (text.empty() || error != std::errc() || end != text.data() + text.size() || value == 0 || value > 65535)
-        throw RouteError("route \"" + std::string(whole) + "\": the port must be a number from 1 to 65535");
+        throw RelayError("route \"" + std::string(whole) + "\": the port must be a number from 1 to 65535");
     return static_cast<std::uint16_t>(value);
 }
 
@@ -81,20 +81,20 @@ RouteTarget RouteTarget::parse(std::string_view text)
     RouteTarget target;
     if (rest.starts_with('[')) {
         const auto close = rest.find(']');
-        if (close == std::string_view::npos) throw RouteError("route \"" + whole + "\": missing ']'");
+        if (close == std::string_view::npos) throw RelayError("route \"" + whole + "\": missing ']'");
         target.host = rest.substr(1, close - 1);
         rest.remove_prefix(close + 1);
-        if (!rest.empty() && !rest.starts_with(':')) throw RouteError("route \"" + whole + "\": expected :PORT after ']'");
+        if (!rest.empty() && !rest.starts_with(':')) throw RelayError("route \"" + whole + "\": expected :PORT after ']'");
     } else {
         const auto colon = rest.find(':');
         if (colon != std::string_view::npos && rest.find(':', colon + 1) != std::string_view::npos)
-            throw RouteError("route \"" + whole + "\": write an IPv6 address in brackets, [ADDRESS]:PORT");
+            throw RelayError("route \"" + whole + "\": write an IPv6 address in brackets, [ADDRESS]:PORT");
         target.host = rest.substr(0, colon);
         rest.remove_prefix(colon == std::string_view::npos ? rest.size() : colon);
     }
     if (rest.starts_with(':')) target.port = parsePort(rest.substr(1), whole);
     if (target.host.empty() || target.host.find_first_of(" \t") != std::string::npos)
-        throw RouteError("route \"" + whole + "\": expected HOST or HOST:PORT");
+        throw RelayError("route \"" + whole + "\": expected HOST or HOST:PORT");
     return target;
 }
 
@@ -114,7 +114,7 @@ RouteTable RouteTable::fromConfig(const Poco::Util::AbstractConfiguration& confi
 void RouteTable::set(std::string_view domain, RouteTarget target)
 {
     const std::string key = normalisedDomain(domain);
-    if (key.empty()) throw RouteError("a route needs a domain");
+    if (key.empty()) throw RelayError("a route needs a domain");
     targets_[key] = std::move(target);
 }
 
@@ -128,18 +128,18 @@ std::vector<MxRecord> parseMxAnswer(std::span<const unsigned char> message)
 {
     ns_msg parsed;
     if (message.size() > NS_MAXMSG || ns_initparse(message.data(), static_cast<int>(message.size()), &parsed) < 0)
-        throw RouteError("malformed DNS answer");
+        throw RelayError("malformed DNS answer");
     std::vector<MxRecord> records;
     for (int i = 0; i < ns_msg_count(parsed, ns_s_an); ++i) {
         ns_rr rr;
-        if (ns_parserr(&parsed, ns_s_an, i, &rr) < 0) throw RouteError("malformed DNS answer record");
+        if (ns_parserr(&parsed, ns_s_an, i, &rr) < 0) throw RelayError("malformed DNS answer record");
         if (ns_rr_type(rr) != ns_t_mx || ns_rr_class(rr) != ns_c_in) continue;
         // RDATA: 16-bit preference, then the exchange, a possibly compressed name (RFC 1035 3.3.9).
         const unsigned char* rdata = ns_rr_rdata(rr);
-        if (ns_rr_rdlen(rr) < 3) throw RouteError("malformed MX record");
+        if (ns_rr_rdlen(rr) < 3) throw RelayError("malformed MX record");
         char name[NS_MAXDNAME];
         const int nameLength = dn_expand(ns_msg_base(parsed), ns_msg_end(parsed), rdata + 2, name, sizeof name);
-        if (nameLength < 0 || 2 + nameLength != ns_rr_rdlen(rr)) throw RouteError("malformed MX exchange name");
+        if (nameLength < 0 || 2 + nameLength != ns_rr_rdlen(rr)) throw RelayError("malformed MX exchange name");
         MxRecord record{static_cast<std::uint16_t>(ns_get16(rdata)), name};
         if (!record.exchange.empty() && record.exchange.back() == '.') record.exchange.pop_back();
         records.push_back(std::move(record));
@@ -180,7 +180,7 @@ MxLookup SystemResolver::lookupMx(const std::string& domain)
         auto records = parseMxAnswer(std::span(answer.data(), std::min<std::size_t>(length, answer.size())));
         if (records.empty()) return {LookupStatus::NoRecords, {}, "no MX records"};
         return {LookupStatus::Found, std::move(records), ""};
-    } catch (const RouteError& e) {
+    } catch (const RelayError& e) {
         return {LookupStatus::TemporaryFailure, {}, e.what()};
     }
 }

@@ -21,7 +21,8 @@ namespace plexus::relay {
 
 constexpr std::uint16_t kSmtpPort = 25;
 
-class RouteError : public std::runtime_error {
+// A bad relay setting (a route, a timeout) or a DNS answer that does not parse.
+class RelayError : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
 };
@@ -30,7 +31,7 @@ public:
 struct RouteTarget {
     std::string host;
     std::uint16_t port = kSmtpPort;
-    static RouteTarget parse(std::string_view text);  // throws RouteError
+    static RouteTarget parse(std::string_view text);  // throws RelayError
     std::string toString() const;
     bool operator==(const RouteTarget&) const = default;
 };
@@ -41,7 +42,7 @@ struct RouteTarget {
 class RouteTable {
 public:
     RouteTable() = default;
-    // Every key of `section`, domains with dots included. Throws RouteError.
+    // Every key of `section`, domains with dots included. Throws RelayError.
     static RouteTable fromConfig(const Poco::Util::AbstractConfiguration& config, const std::string& section = "routes");
 
     // Domains compare case-insensitively; a trailing dot is ignored.
@@ -61,7 +62,7 @@ struct MxRecord {
 };
 
 // The MX records in the answer section of a DNS response (RFC 1035 4.1, wire
-// format), other record types (a CNAME chain) skipped. Throws RouteError when
+// format), other record types (a CNAME chain) skipped. Throws RelayError when
 // the message does not parse.
 std::vector<MxRecord> parseMxAnswer(std::span<const unsigned char> message);
 

@@ -128,8 +128,8 @@ TEST(MxAnswer, RefusesTruncatedMessages)
     DnsMessage message("clinique.mssante.test");
     message.mx(10, "mx1.clinique.mssante.test");
     message.bytes().resize(message.bytes().size() - 4);
-    EXPECT_THROW(message.parse(), RouteError);
-    EXPECT_THROW(parseMxAnswer(std::vector<std::uint8_t>{1, 2, 3}), RouteError);
+    EXPECT_THROW(message.parse(), RelayError);
+    EXPECT_THROW(parseMxAnswer(std::vector<std::uint8_t>{1, 2, 3}), RelayError);
 }
 
 TEST(MxAnswer, RefusesRdataLongerThanItsName)
@@ -139,14 +139,14 @@ TEST(MxAnswer, RefusesRdataLongerThanItsName)
     rdata.push_back(0xff);  // trailing garbage inside RDLENGTH
     DnsMessage message("clinique.mssante.test");
     message.answer(ns_t_mx, rdata);
-    EXPECT_THROW(message.parse(), RouteError);
+    EXPECT_THROW(message.parse(), RelayError);
 }
 
 TEST(MxAnswer, RefusesACompressionPointerOutsideTheMessage)
 {
     DnsMessage message("clinique.mssante.test");
     message.answer(ns_t_mx, {0, 10, 0xc3, 0xff});
-    EXPECT_THROW(message.parse(), RouteError);
+    EXPECT_THROW(message.parse(), RelayError);
 }
 
 TEST(DeliveryOrder, SortsByPreferenceAndShufflesEqualOnes)
@@ -180,7 +180,7 @@ TEST(RouteTarget, RefusesMalformedTargets)
 {
     for (const char* bad : {"", ":25", "host:", "host:0", "host:65536", "host:2x", "::1:25", "[::1", "[::1]x",
                             "two words:25"})
-        EXPECT_THROW(RouteTarget::parse(bad), RouteError) << bad;
+        EXPECT_THROW(RouteTarget::parse(bad), RelayError) << bad;
 }
 
 TEST(RouteTable, ReadsDottedDomainsFromTheRoutesSection)
@@ -209,7 +209,7 @@ TEST(RouteTable, ABadTargetNamesItself)
     try {
         RouteTable::fromConfig(*config);
         FAIL() << "accepted a bad port";
-    } catch (const RouteError& e) {
+    } catch (const RelayError& e) {
         EXPECT_NE(std::string(e.what()).find("host:99999"), std::string::npos) << e.what();
     }
 }
