@@ -1,9 +1,14 @@
 """The relay client (relay::SmtpRelayClient) against a real plexusd MX, through
 relay-probe: mutual TLS, the peer's DN against the whitelist, per-recipient
 outcomes, DSN parameters, and the failures that must stay temporary."""
+import os
+import shutil
 import socket
 import subprocess
+import sys
+import tempfile
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -255,3 +260,104 @@ def test_greeting_refusal_is_temporary_with_the_peers_text(peer, tmp_path):
         server.close()
     assert outcomes[DR_X] == (
         "temporary", f"127.0.0.1 [127.0.0.1]:{server.port} greeted with: 554 5.7.1 no service for you")
+
+
+# --- Postfix from Debian as the receiving operator ------------------------------------
+
+POSTFIX_DOMAIN = "postfix.mssante.test"
+DR_Z = f"dr.z@{POSTFIX_DOMAIN}"
+POSTFIX_DN = f"CN=mx.{POSTFIX_DOMAIN},O=Operateur Postfix,C=FR"
+
+
+def postfix_class():
+    """The benchmark's private Postfix (own config and queue directory, run as root)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from smtp_submission import Postfix
+
+    class MutualTlsPostfix(Postfix):
+        """Receives for POSTFIX_DOMAIN only over TLS with a verified client certificate."""
+
+        def main_cf(self, owner):
+            overrides = {
+                "myhostname": f"mx.{POSTFIX_DOMAIN}",
+                "smtpd_tls_cert_file": self.etc / "mx.crt",
+                "smtpd_tls_key_file": self.etc / "mx.key",
+                "smtpd_tls_CAfile": self.etc / "ca.crt",
+                "smtpd_tls_ask_ccert": "yes",
+                "smtpd_tls_req_ccert": "yes",
+                "smtpd_tls_received_header": "yes",
+                "virtual_mailbox_domains": POSTFIX_DOMAIN,
+                "virtual_mailbox_maps": f"inline:{{ {DR_Z}={DR_Z}/ }}",
+            }
+            # Replaced, not repeated: postconf warns about each repeated name.
+            kept = [line for line in super().main_cf(owner).splitlines()
+                    if line.partition("=")[0].strip() not in overrides]
+            return "\n".join(kept + [f"{name} = {value}" for name, value in overrides.items()]) + "\n"
+
+        def maildir_messages(self):
+            new = self.maildir_base / DR_Z / "new"
+            return [f.read_bytes() for f in new.iterdir()] if new.is_dir() else []
+
+    return MutualTlsPostfix
+
+
+@pytest.fixture(scope="module")
+def postfix(peer):
+    if os.geteuid() != 0 or not shutil.which("postfix"):
+        pytest.skip("Postfix runs as root from Debian's package")
+    # Not under pytest's 0700 folders: Postfix's unprivileged processes must traverse it.
+    root = Path(tempfile.mkdtemp(prefix="relay-postfix-"))
+    root.chmod(0o755)
+    pf = postfix_class()(root)
+    # A server certificate (serverAuth) from the peer's development CA, which our probe trusts.
+    subprocess.run(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(pf.etc / "mx.key"),
+                    "-out", str(pf.etc / "mx.csr"), "-subj", f"/C=FR/O=Operateur Postfix/CN=mx.{POSTFIX_DOMAIN}"],
+                   check=True, capture_output=True)
+    (pf.etc / "ext.cnf").write_text(f"extendedKeyUsage = serverAuth, clientAuth\nsubjectAltName = DNS:mx.{POSTFIX_DOMAIN}\n")
+    subprocess.run(["openssl", "x509", "-req", "-in", str(pf.etc / "mx.csr"), "-CA", str(peer.ca),
+                    "-CAkey", str(peer.dir / "pki/ca.key"), "-CAcreateserial", "-days", "2", "-sha256",
+                    "-extfile", str(pf.etc / "ext.cnf"), "-out", str(pf.etc / "mx.crt")],
+                   check=True, capture_output=True)
+    shutil.copy(peer.ca, pf.etc / "ca.crt")
+    try:
+        pf.start()
+        yield pf
+    finally:
+        pf.stop()
+        shutil.rmtree(root)
+
+
+def postfix_probe(directory, peer, postfix):
+    probe = Probe(directory, peer, port=postfix.port, listed_dn=POSTFIX_DN)
+    (probe.dir / "whitelist.xml").write_text(whitelist_xml([(POSTFIX_DOMAIN, POSTFIX_DN)]))
+    conf = probe.dir / "probe.conf"
+    conf.write_text(conf.read_text().replace(f"{PEER_DOMAIN} = ", f"{POSTFIX_DOMAIN} = "))
+    return probe
+
+
+def test_postfix_receives_over_mutual_tls(peer, postfix, tmp_path):
+    unknown = f"nobody@{POSTFIX_DOMAIN}"
+    fields, outcomes = postfix_probe(tmp_path, peer, postfix).run(
+        [(DR_Z, ["--notify", "SUCCESS,FAILURE", "--orcpt", f"rfc822;{DR_Z}"]), unknown],
+        body=f"From: {SENDER}\r\nTo: {DR_Z}\r\nSubject: vers postfix\r\n\r\n.point\r\nfin\r\n".encode(),
+        extra=["--envid", "PF42", "--ret", "HDRS"])
+    assert outcomes[DR_Z][0] == "delivered" and outcomes[DR_Z][1].startswith("250 2.0.0 Ok: queued as "), outcomes
+    outcome, reply = outcomes[unknown]
+    assert outcome == "permanent" and reply.startswith("550 5.1.1 <nobody@postfix.mssante.test>"), reply
+    assert fields["peer-took-dsn"] == "yes"
+    deadline = time.time() + 30
+    while not postfix.maildir_messages() and time.time() < deadline:
+        time.sleep(0.2)
+    [stored_message] = postfix.maildir_messages()
+    headers, _, body = stored_message.partition(b"\n\n")  # maildir stores LF line ends
+    assert body == b".point\nfin\n" and b"Subject: vers postfix" in headers
+    # Postfix verified our client certificate against the CA it was given.
+    assert f'Client CN "mx.{SENDER_DOMAIN}"' in headers.decode() and "(verified OK)" in headers.decode(), headers
+
+
+def test_postfix_with_a_dn_not_listed_is_refused_before_mail(peer, postfix, tmp_path):
+    probe = postfix_probe(tmp_path, peer, postfix)
+    (probe.dir / "whitelist.xml").write_text(whitelist_xml([(POSTFIX_DOMAIN, peer.server_dn())]))
+    _, outcomes = probe.run([DR_Z])
+    outcome, reason = outcomes[DR_Z]
+    assert outcome == "temporary" and f"peer certificate {POSTFIX_DN} is not listed" in reason, reason
