@@ -15,6 +15,7 @@
 #include <Poco/String.h>
 
 #include <algorithm>
+#include <charconv>
 #include <optional>
 #include <stdexcept>
 #include <vector>
@@ -96,7 +97,7 @@ Poco::Net::StreamSocket connectTo(const Poco::Net::SocketAddress& address, std::
 // whether this host will do, the transaction after it is final.
 class RelaySession {
 public:
-    RelaySession(const Poco::Net::StreamSocket& socket, std::string label, const RelaySettings& settings,
+    RelaySession(const Poco::Net::StreamSocket& socket, std::string label, const ClientSettings& settings,
                  std::function<bool()> stopping)
         : connection_(socket, timespan(settings.commandTimeout), std::move(stopping)),
           label_(std::move(label)),
@@ -136,7 +137,7 @@ private:
 
     net::Connection connection_;
     std::string label_;
-    const RelaySettings& settings_;
+    const ClientSettings& settings_;
     EhloCapabilities capabilities_;
     std::chrono::seconds timeout_;  // for each reply, and for each write
 };
@@ -361,6 +362,17 @@ void RelaySession::quit() noexcept
     }
 }
 
+// "2 delivered, 0 deferred, 1 refused", for the log.
+std::string tally(const AttemptResult& result)
+{
+    const auto count = [&](Outcome outcome) {
+        return std::to_string(std::count_if(result.recipients.begin(), result.recipients.end(),
+                                            [&](const auto& r) { return r.outcome == outcome; }));
+    };
+    return count(Outcome::Delivered) + " delivered, " + count(Outcome::Temporary) + " deferred, " +
+           count(Outcome::Permanent) + " refused";
+}
+
 // "name [address]:port", as queue::AttemptResult::remoteHost wants it.
 std::string hostLabel(const RelayHost& host, const Poco::Net::IPAddress& address)
 {
@@ -370,25 +382,30 @@ std::string hostLabel(const RelayHost& host, const Poco::Net::IPAddress& address
 std::chrono::seconds positiveSeconds(const Poco::Util::AbstractConfiguration& config, const std::string& key,
                                      std::chrono::seconds fallback)
 {
-    const int value = config.getInt(key, static_cast<int>(fallback.count()));
-    if (value <= 0) throw RelayError(key + " must be a positive number of seconds");
+    const std::string full = "relay." + key;
+    if (!config.has(full)) return fallback;
+    const std::string text = Poco::trim(config.getRawString(full));
+    int value = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || error != std::errc() || end != text.data() + text.size() || value <= 0)
+        throw RelayError("[relay] " + key + " must be a whole number of seconds above 0, not \"" + text + "\"");
     return std::chrono::seconds(value);
 }
 
 }  // namespace
 
-RelaySettings RelaySettings::fromConfig(const Poco::Util::AbstractConfiguration& config)
+ClientSettings ClientSettings::fromConfig(const Poco::Util::AbstractConfiguration& config)
 {
-    RelaySettings settings;
+    ClientSettings settings;
     settings.hostname = Poco::trim(config.getString("server.hostname", ""));
     if (settings.hostname.empty()) throw RelayError("missing setting server.hostname");
-    settings.connectTimeout = positiveSeconds(config, "relay.connect_timeout", settings.connectTimeout);
-    settings.commandTimeout = positiveSeconds(config, "relay.command_timeout", settings.commandTimeout);
-    settings.dataEndTimeout = positiveSeconds(config, "relay.data_timeout", settings.dataEndTimeout);
+    settings.connectTimeout = positiveSeconds(config, "connect_timeout_seconds", settings.connectTimeout);
+    settings.commandTimeout = positiveSeconds(config, "command_timeout_seconds", settings.commandTimeout);
+    settings.dataEndTimeout = positiveSeconds(config, "data_timeout_seconds", settings.dataEndTimeout);
     return settings;
 }
 
-SmtpRelayClient::SmtpRelayClient(RelaySettings settings, const Router& router, const net::TlsContexts& tls,
+SmtpRelayClient::SmtpRelayClient(ClientSettings settings, const Router& router, const net::TlsContexts& tls,
                                  WhitelistSource whitelist, std::function<bool()> stopping)
     : settings_(std::move(settings)),
       router_(router),
@@ -416,29 +433,33 @@ AttemptResult SmtpRelayClient::deliver(const OutboundMessage& message)
         return AttemptResult::forAll(message, Outcome::Temporary, "cannot read the message: " + std::string(e.what()));
     }
     const auto whitelist = whitelist_();
+    if (!whitelist) return AttemptResult::forAll(message, Outcome::Temporary, "no whitelist loaded");
     const auto tls = tls_.forRelay();
     std::string failures;
+    const auto hostFailed = [&](const std::string& reason) {
+        log.warning("%s to %s: %s", message.queueId, message.domain, reason);
+        failures += (failures.empty() ? "" : "; ") + reason;
+    };
     for (const auto& host : route.hosts) {
-        if (host.addresses.empty()) failures += (failures.empty() ? "" : "; ") + host.lookupError;
+        if (host.addresses.empty()) hostFailed(host.lookupError);
         for (const auto& address : host.addresses) {
-            if (stopping_()) return AttemptResult::forAll(message, Outcome::Temporary, failures + " (server stopping)");
+            if (stopping_())
+                return AttemptResult::forAll(message, Outcome::Temporary,
+                                             "interrupted: the server is stopping" +
+                                                 (failures.empty() ? "" : " (" + failures + ")"));
             const std::string label = hostLabel(host, address);
             try {
                 const auto socket = connectTo(Poco::Net::SocketAddress(address, host.port), settings_.connectTimeout, label);
                 RelaySession session(socket, label, settings_, stopping_);
                 session.open(tls, *whitelist, message.domain);
                 auto result = session.transact(message, *content);
-                const auto count = [&](Outcome outcome) {
-                    return std::count_if(result.recipients.begin(), result.recipients.end(),
-                                         [&](const auto& r) { return r.outcome == outcome; });
-                };
-                log.information("%s to %s via %s (%s): %ld delivered, %ld deferred, %ld refused", message.queueId,
-                                message.domain, label, route.source, count(Outcome::Delivered),
-                                count(Outcome::Temporary), count(Outcome::Permanent));
+                log.information("%s to %s via %s (%s): %s", message.queueId, message.domain, label, route.source,
+                                tally(result));
                 return result;
             } catch (const HostFailure& e) {
-                log.warning("%s to %s: %s", message.queueId, message.domain, std::string(e.what()));
-                failures += (failures.empty() ? "" : "; ") + std::string(e.what());
+                hostFailed(e.what());
+            } catch (const Poco::Exception& e) {  // the socket failed outside a read or a write
+                hostFailed(label + ": " + e.displayText());
             } catch (const ContentFailure& e) {
                 // Dropped without the final dot: the peer discards the partial message.
                 return AttemptResult::forAll(message, Outcome::Temporary,

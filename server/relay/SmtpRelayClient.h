@@ -17,7 +17,7 @@
 
 namespace plexus::relay {
 
-struct RelaySettings {
+struct ClientSettings {
     std::string hostname;  // our name in EHLO
     std::chrono::seconds connectTimeout{30};
     // RFC 5321 4.5.3.2: 5 minutes for the greeting, MAIL and RCPT replies
@@ -26,9 +26,10 @@ struct RelaySettings {
     // ...and 10 minutes for the reply to the final dot, while the peer files the message.
     std::chrono::seconds dataEndTimeout{600};
 
-    // server.hostname; relay.connect_timeout, relay.command_timeout and
-    // relay.data_timeout in seconds. Throws RelayError naming a bad key.
-    static RelaySettings fromConfig(const Poco::Util::AbstractConfiguration& config);
+    // server.hostname, and in [relay] (whose other keys are the queue's):
+    // connect_timeout_seconds, command_timeout_seconds, data_timeout_seconds.
+    // Throws RelayError naming a bad key.
+    static ClientSettings fromConfig(const Poco::Util::AbstractConfiguration& config);
 };
 
 class SmtpRelayClient : public queue::Transport {
@@ -38,7 +39,7 @@ public:
     // `tls.forRelay()` and `whitelist()` are read at each delivery, so reloads
     // apply to the next one. `stopping` cuts an attempt short at shutdown
     // (a few seconds' grace, then a temporary failure).
-    SmtpRelayClient(RelaySettings settings, const Router& router, const net::TlsContexts& tls,
+    SmtpRelayClient(ClientSettings settings, const Router& router, const net::TlsContexts& tls,
                     WhitelistSource whitelist, std::function<bool()> stopping = [] { return false; });
 
     // Thread-safe. Tries the route's hosts in order, and each address of a host,
@@ -47,7 +48,7 @@ public:
     queue::AttemptResult deliver(const queue::OutboundMessage& message) override;
 
 private:
-    RelaySettings settings_;
+    ClientSettings settings_;
     const Router& router_;
     const net::TlsContexts& tls_;
     WhitelistSource whitelist_;

@@ -71,7 +71,8 @@ class Probe:
             f"[tls]\ncertificate = {cert}\nkey = {key}\ntrust_anchors = {peer.ca}\n"
             + (f"crl = {crl}\n" if crl else "") +
             f"[trust]\nwhitelist = {self.dir / 'whitelist.xml'}\n"
-            f"[relay]\nconnect_timeout = {timeout}\ncommand_timeout = {timeout}\ndata_timeout = {timeout}\n"
+            f"[relay]\nconnect_timeout_seconds = {timeout}\ncommand_timeout_seconds = {timeout}\n"
+            f"data_timeout_seconds = {timeout}\n"
             f"[routes]\n{PEER_DOMAIN} = 127.0.0.1:{port or peer.ports['mx']}\n")
 
     def run(self, recipients, body=None, subject="relais", extra=()):
@@ -230,36 +231,33 @@ class ScriptedServer:
         self.sock.close()
 
 
-def test_peer_without_starttls_gets_nothing_in_plaintext(peer, tmp_path):
-    server = ScriptedServer("220 plain.test ESMTP\r\n",
-                            {"EHLO": "250-plain.test\r\n250-PIPELINING\r\n250 SIZE 1000000\r\n",
-                             "QUIT": "221 bye\r\n"})
+def probe_scripted(tmp_path, peer, greeting, replies, timeout=5):
+    """Relays to DR_X through a ScriptedServer; returns it and DR_X's outcome."""
+    server = ScriptedServer(greeting, replies)
     try:
-        _, outcomes = Probe(tmp_path, peer, port=server.port).run([DR_X])
+        _, outcomes = Probe(tmp_path, peer, port=server.port, timeout=timeout).run([DR_X])
     finally:
         server.close()
-    assert outcomes[DR_X] == (
+    return server, outcomes[DR_X]
+
+
+def test_peer_without_starttls_gets_nothing_in_plaintext(peer, tmp_path):
+    server, outcome = probe_scripted(tmp_path, peer, "220 plain.test ESMTP\r\n",
+                                     {"EHLO": "250-plain.test\r\n250-PIPELINING\r\n250 SIZE 1000000\r\n",
+                                      "QUIT": "221 bye\r\n"})
+    assert outcome == (
         "temporary", f"127.0.0.1 [127.0.0.1]:{server.port}: peer does not offer STARTTLS; never plaintext")
     assert server.received == [f"EHLO mx.{SENDER_DOMAIN}", "QUIT"]
 
 
 def test_silent_peer_times_out_as_temporary(peer, tmp_path):
-    server = ScriptedServer("220 slow.test ESMTP\r\n", {})
-    try:
-        _, outcomes = Probe(tmp_path, peer, port=server.port, timeout=1).run([DR_X])
-    finally:
-        server.close()
-    assert outcomes[DR_X] == ("temporary", f"127.0.0.1 [127.0.0.1]:{server.port}: no reply to EHLO within 1 s")
+    server, outcome = probe_scripted(tmp_path, peer, "220 slow.test ESMTP\r\n", {}, timeout=1)
+    assert outcome == ("temporary", f"127.0.0.1 [127.0.0.1]:{server.port}: no reply to EHLO within 1 s")
 
 
 def test_greeting_refusal_is_temporary_with_the_peers_text(peer, tmp_path):
-    server = ScriptedServer("554 5.7.1 no service for you\r\n", {"QUIT": "221 bye\r\n"})
-    try:
-        _, outcomes = Probe(tmp_path, peer, port=server.port).run([DR_X])
-    finally:
-        server.close()
-    assert outcomes[DR_X] == (
-        "temporary", f"127.0.0.1 [127.0.0.1]:{server.port} greeted with: 554 5.7.1 no service for you")
+    server, outcome = probe_scripted(tmp_path, peer, "554 5.7.1 no service for you\r\n", {"QUIT": "221 bye\r\n"})
+    assert outcome == ("temporary", f"127.0.0.1 [127.0.0.1]:{server.port} greeted with: 554 5.7.1 no service for you")
 
 
 # --- Postfix from Debian as the receiving operator ------------------------------------

@@ -93,7 +93,7 @@ int run(int argc, char** argv)
     const auto whitelist =
         std::make_shared<const trust::Whitelist>(trust::Whitelist::loadFile(config->getString("trust.whitelist")));
     const relay::Router router(std::make_shared<relay::SystemResolver>(), relay::RouteTable::fromConfig(*config));
-    relay::SmtpRelayClient client(relay::RelaySettings::fromConfig(*config), router, tls, [whitelist] { return whitelist; });
+    relay::SmtpRelayClient client(relay::ClientSettings::fromConfig(*config), router, tls, [whitelist] { return whitelist; });
 
     // The queue hands over an encrypted blob; make one from the message file.
     const ScratchDir scratch;
