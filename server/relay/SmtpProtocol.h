@@ -25,7 +25,6 @@ struct SmtpReply {
     std::vector<std::string> lines;  // texts, without the code
 
     bool positive() const { return code >= 200 && code < 400; }
-    bool temporary() const { return code >= 400 && code < 500; }
     // "550 5.1.1 <x@y>: unknown user", lines of a multi-line reply joined by a space.
     std::string toString() const;
 };

@@ -38,7 +38,6 @@ TEST(SmtpReply, JoinsLinesForReasons)
               "550 5.7.1 first line 5.7.1 second line");
     EXPECT_EQ((SmtpReply{221, {""}}).toString(), "221");
     EXPECT_TRUE((SmtpReply{354, {}}).positive());
-    EXPECT_TRUE((SmtpReply{451, {}}).temporary());
     EXPECT_FALSE((SmtpReply{554, {}}).positive());
 }
 
