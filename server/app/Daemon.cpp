@@ -1,6 +1,7 @@
 #include "app/Daemon.h"
 
 #include "accounts/Authenticator.h"
+#include "events/EventLog.h"
 #include "http/Autoconfig.h"
 #include "http/ApiAuthentication.h"
 #include "http/HttpApi.h"
@@ -15,7 +16,7 @@
 #include "store/ConnectionPool.h"
 #include "store/MailboxStore.h"
 #include "store/Schema.h"
-#include "trust/Whitelist.h"
+#include "trust/WhitelistSource.h"
 
 #include <Poco/Logger.h>
 
@@ -23,33 +24,10 @@
 #include <csignal>
 #include <functional>
 #include <memory>
-#include <mutex>
 
 namespace plexus::app {
 
 namespace {
-
-// The current whitelist, swapped whole on reload; sessions keep the copy they took.
-class WhitelistSource {
-public:
-    explicit WhitelistSource(std::string path) : path_(std::move(path)) { reload(); }
-    void reload()
-    {
-        auto fresh = std::make_shared<const trust::Whitelist>(trust::Whitelist::loadFile(path_));
-        std::lock_guard lock(mutex_);
-        current_ = std::move(fresh);
-    }
-    std::shared_ptr<const trust::Whitelist> current() const
-    {
-        std::lock_guard lock(mutex_);
-        return current_;
-    }
-
-private:
-    std::string path_;
-    mutable std::mutex mutex_;
-    std::shared_ptr<const trust::Whitelist> current_;
-};
 
 sigset_t controlSignals()
 {
@@ -82,9 +60,16 @@ int runDaemon(const Settings& settings)
     store::ConnectionPool reads(settings.databasePath);
     accounts::Authenticator authenticator(reads, settings.auth);
     net::TlsContexts tls(settings.tls);
-    WhitelistSource whitelist(settings.whitelistPath);
+    trust::WhitelistSource whitelist(settings.whitelist, [&commits](const trust::WhitelistRefreshResult& result) {
+        Poco::JSON::Object detail;
+        detail.set("domains", result.domains);
+        const events::Event event{"trust.whitelist_refreshed", "plexusd", "local", result.source,
+                                  result.ok ? "success" : result.error, events::detailJson(detail)};
+        commits.post([event](store::Database& db) { events::EventLog::append(db, event); });
+    });
     log.information("trust-space whitelist: %z domains from %s", whitelist.current()->domainCount(),
-                    settings.whitelistPath);
+                    settings.whitelist.localCopy);
+    whitelist.startSchedule();
 
     store::ChangeNotifier changes;
     intake::TextIndexer indexer(mailboxes, reads, commits);
@@ -160,8 +145,11 @@ int runDaemon(const Settings& settings)
         log.information("SIGHUP: reloading certificates and the whitelist");
         try {
             tls.reload();
-            whitelist.reload();
-            log.information("reloaded; whitelist has %z domains", whitelist.current()->domainCount());
+            whitelist.reconfigure(loadSettings(settings.configPath).whitelist);  // whitelist source may have changed
+            const auto refreshed = whitelist.refreshNow();
+            log.information(refreshed.ok ? "reloaded; whitelist has %z domains"
+                                         : "reloaded the certificates; whitelist refresh failed, %z domains kept",
+                            refreshed.domains);
         } catch (const std::exception& e) {
             log.error("reload failed, keeping the previous certificates and whitelist: %s", std::string(e.what()));
         }

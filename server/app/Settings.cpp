@@ -70,7 +70,15 @@ Settings loadSettings(const std::string& path)
         s.tls.privateKey = required(*config, "tls.key");
         s.tls.trustAnchors = required(*config, "tls.trust_anchors");
         s.tls.crl = config->getString("tls.crl", "");
-        s.whitelistPath = required(*config, "trust.whitelist");
+        s.whitelist.localCopy = required(*config, "trust.whitelist");
+        s.whitelist.source = Poco::trim(config->getString("trust.whitelist_source", ""));
+        s.whitelist.checksum = Poco::trim(config->getString("trust.whitelist_checksum", ""));
+        s.whitelist.caFile = Poco::trim(config->getString("trust.whitelist_ca", ""));
+        const auto refreshMinutes =
+            config->getInt64("trust.whitelist_refresh_minutes", s.whitelist.refreshInterval.count());
+        if (refreshMinutes < 0)
+            throw ConfigError("trust.whitelist_refresh_minutes must not be negative (0: refresh on SIGHUP only)");
+        s.whitelist.refreshInterval = std::chrono::minutes(refreshMinutes);
 
         s.databasePath = required(*config, "store.database");
         s.blobDir = required(*config, "store.blobs");

@@ -7,6 +7,7 @@
 #include "imap/ImapServer.h"
 #include "plugins/PluginSettings.h"
 #include "smtp/SmtpServer.h"
+#include "trust/WhitelistSource.h"
 
 #include <cstdint>
 #include <string>
@@ -26,7 +27,7 @@ struct Settings {
     std::string primaryDomain;
     Ports ports;
     net::TlsFiles tls;
-    std::string whitelistPath;
+    trust::WhitelistSourceSettings whitelist;  // [trust]
     std::string databasePath;
     std::string blobDir;
     std::string atRestKeyPath;

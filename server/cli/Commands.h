@@ -26,6 +26,16 @@ int runPluginList(const app::Settings& settings, const Arguments& args);
 // queue list | show ID | retry ID|--all | delete ID: the outbound queue (changes audited).
 int runQueueCommand(const app::Settings& settings, const Arguments& args);
 
+// whitelist show | check DOMAIN | refresh [--force]
+//   | source FILE_OR_URL|none [--checksum FILE_OR_URL | --no-checksum] [--ca FILE]
+int runWhitelistCommand(const app::Settings& settings, const Arguments& args);
+// trust add CA.pem | list | crl add FILE: the tls.trust_anchors bundle and the tls.crl file.
+int runTrustCommand(const app::Settings& settings, const Arguments& args);
+// route set DOMAIN HOST:PORT | remove DOMAIN | list: the [routes] section, DOMAIN = HOST:PORT.
+int runRouteCommand(const app::Settings& settings, const Arguments& args);
+// cert show: this instance's certificate, its subject as the whitelist must list it.
+int runCertShow(const app::Settings& settings, const Arguments& args);
+
 // The instance's database, its schema brought up to date.
 store::Database openDatabase(const app::Settings& settings);
 // Administrative changes are audited like any other access: an event of `type`

@@ -15,6 +15,17 @@ constexpr const char* usage = R"(usage: plexusctl [--config FILE] <command>
   delegate add ORG_ADDRESS PERSON_ADDRESS
   passwd ADDRESS --password-stdin
   cert issue NAME --out DIR
+  cert show
+  whitelist show
+  whitelist check DOMAIN
+  whitelist refresh [--force]
+  whitelist source FILE_OR_URL|none [--checksum FILE_OR_URL | --no-checksum] [--ca FILE]
+  trust add CA.pem
+  trust list
+  trust crl add FILE
+  route set DOMAIN HOST:PORT
+  route remove DOMAIN
+  route list
   plugin add PATH.so [--name NAME]
   plugin remove NAME
   plugin show NAME
@@ -32,7 +43,8 @@ int main(int argc, char** argv)
 {
     using namespace plexus;
     try {
-        const auto args = cli::Arguments::parse(argc, argv, {"password-stdin", "help", "force", "all"});
+        const auto args =
+            cli::Arguments::parse(argc, argv, {"password-stdin", "help", "force", "no-checksum", "all"});
         if (args.flag("help") || args.words.empty()) {
             std::cout << usage;
             return args.words.empty() && !args.flag("help") ? 2 : 0;
@@ -49,7 +61,11 @@ int main(int argc, char** argv)
         if (command == "message") return cli::runMessageCommand(settings, args);
         if (command == "delegate") return cli::runDelegateCommand(settings, args);
         if (command == "passwd") return cli::runPasswd(settings, args);
+        if (command == "cert" && args.words.size() > 1 && args.words[1] == "show") return cli::runCertShow(settings, args);
         if (command == "cert") return cli::runCertCommand(settings, args);
+        if (command == "whitelist") return cli::runWhitelistCommand(settings, args);
+        if (command == "trust") return cli::runTrustCommand(settings, args);
+        if (command == "route") return cli::runRouteCommand(settings, args);
         if (command == "plugins") return cli::runPluginList(settings, args);
         if (command == "queue") return cli::runQueueCommand(settings, args);
         throw cli::UsageError("unknown command " + command);

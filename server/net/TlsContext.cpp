@@ -69,15 +69,24 @@ Poco::Net::Context::Ptr makeServerContext(const TlsFiles& files, ClientCertifica
     return context;
 }
 
+Poco::Net::Context::Ptr makeClientContext(const TlsFiles& files)
+{
+    auto context = makeContext(Poco::Net::Context::TLS_CLIENT_USE, files, Poco::Net::Context::VERIFY_RELAXED);
+    context->enableExtendedCertificateVerification(false);
+    return context;
+}
+
 TlsContexts::TlsContexts(TlsFiles files) : files_(std::move(files)) { reload(); }
 
 void TlsContexts::reload()
 {
     auto requesting = makeServerContext(files_, ClientCertificates::Optional);
     auto plain = makeServerContext(files_, ClientCertificates::NotRequested);
+    auto relay = makeClientContext(files_);
     std::lock_guard lock(mutex_);
     requesting_ = requesting;
     plain_ = plain;
+    relay_ = relay;
 }
 
 Poco::Net::Context::Ptr TlsContexts::withClientCertificates() const
@@ -90,6 +99,12 @@ Poco::Net::Context::Ptr TlsContexts::withoutClientCertificates() const
 {
     std::lock_guard lock(mutex_);
     return plain_;
+}
+
+Poco::Net::Context::Ptr TlsContexts::forRelay() const
+{
+    std::lock_guard lock(mutex_);
+    return relay_;
 }
 
 std::vector<std::string> identitiesOf(const X509* certificate)

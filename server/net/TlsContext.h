@@ -1,6 +1,7 @@
-// Server TLS contexts: TLS 1.2 or newer, strong ciphers, client certificates
-// checked against the configured trust anchors (and CRLs). Contexts are
-// replaced as a whole on reload (SIGHUP); sessions keep the one they started with.
+// TLS contexts: TLS 1.2 or newer, strong ciphers, certificates of clients and
+// of relay peers checked against the configured trust anchors (and CRLs).
+// Contexts are replaced as a whole on reload (SIGHUP); sessions keep the one
+// they started with.
 #pragma once
 
 #include <Poco/Net/Context.h>
@@ -26,6 +27,11 @@ enum class ClientCertificates {
 
 Poco::Net::Context::Ptr makeServerContext(const TlsFiles& files, ClientCertificates clientCertificates);
 
+// For relaying to other operators: our certificate presented as client
+// certificate, the peer's chain verified (an invalid one fails the handshake),
+// no host name check: MSSanté recognises a peer by its subject DN in the whitelist.
+Poco::Net::Context::Ptr makeClientContext(const TlsFiles& files);
+
 // The contexts every listener takes its TLS context from; swapped on reload.
 class TlsContexts {
 public:
@@ -34,12 +40,14 @@ public:
     void reload();
     Poco::Net::Context::Ptr withClientCertificates() const;
     Poco::Net::Context::Ptr withoutClientCertificates() const;
+    Poco::Net::Context::Ptr forRelay() const;
 
 private:
     TlsFiles files_;
     mutable std::mutex mutex_;
     Poco::Net::Context::Ptr requesting_;
     Poco::Net::Context::Ptr plain_;
+    Poco::Net::Context::Ptr relay_;
 };
 
 // The CN and e-mail addresses (subject emailAddress, SAN rfc822Name) of a certificate.

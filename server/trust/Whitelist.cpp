@@ -229,7 +229,7 @@ Whitelist Whitelist::loadFile(const std::string& path)
     return parseDocument(xml, path);
 }
 
-Whitelist Whitelist::parse(std::string_view xml) { return parseDocument(xml, "(in memory)"); }
+Whitelist Whitelist::parse(std::string_view xml, const std::string& source) { return parseDocument(xml, source); }
 
 Whitelist Whitelist::parseDocument(std::string_view xml, const std::string& source)
 {

@@ -27,7 +27,8 @@ public:
 
     // Parse with DTDs and external entities refused. Throws WhitelistError.
     static Whitelist loadFile(const std::string& path);
-    static Whitelist parse(std::string_view xml);
+    // `source` names the document in error messages.
+    static Whitelist parse(std::string_view xml, const std::string& source = "(in memory)");
 
     // Domains compare case-insensitively; a trailing dot is ignored.
     bool containsDomain(std::string_view domain) const;

@@ -391,12 +391,13 @@ def print_table(results):
             ("client CPU (s)", "client_cpu_s"), ("machine CPU busy (%)", "machine_cpu_busy_pct"),
             ("CPU busy before run (%)", "background_cpu_busy_pct")]
     names = list(results)
-    print(f"\n{'':24}" + "".join(f"{n:>12}" for n in names))
+    width = max(12, *(len(n) + 2 for n in names))
+    print(f"\n{'':24}" + "".join(f"{n:>{width}}" for n in names))
     for label, key in rows:
         cells = []
         for n in names:
             v = results[n][key]
-            cells.append(f"{v / 1024:12.1f}" if key.endswith("_kib") else f"{v!s:>12}")
+            cells.append(f"{v / 1024:{width}.1f}" if key.endswith("_kib") else f"{v!s:>{width}}")
         print(f"{label:24}" + "".join(cells))
     for n in names:
         r = results[n]
