@@ -20,9 +20,17 @@
 
 namespace plexus::queue {
 
+enum class RecipientState {
+    Pending,    // not delivered yet: retried
+    Delivered,  // accepted by the peer (2xx)
+    Failed,     // refused by the peer (5xx): RFC 3463 status from its reply
+    Expired     // still failing temporarily when the lifetime ran out: status 4.4.7 (RFC 3463)
+};
+
 // A recipient a notice is about, with what the last attempt for it got.
 struct NoticeRecipient {
     OutboundRecipient recipient;
+    RecipientState state = RecipientState::Pending;
     std::string reply;          // the last reply or reason (RFC 3464 Diagnostic-Code); empty if never attempted
     std::string remoteHost;     // who gave it (Remote-MTA); empty when no host answered
     std::int64_t lastAttempt = 0;  // seconds since the epoch (Last-Attempt-Date); 0 if never attempted
