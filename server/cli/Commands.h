@@ -40,6 +40,7 @@ int runCertShow(const app::Settings& settings, const Arguments& args);
 store::Database openDatabase(const app::Settings& settings);
 // Administrative changes are audited like any other access: an event of `type`
 // by plexusctl:$USER, written in the caller's transaction.
-void audit(store::Database& db, const std::string& type, const std::string& object);
+void audit(store::Database& db, const std::string& type, const std::string& object,
+           const std::string& outcome = "success");
 
 }  // namespace plexus::cli

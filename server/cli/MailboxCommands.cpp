@@ -26,10 +26,10 @@ store::Database openDatabase(const app::Settings& settings)
     return db;
 }
 
-void audit(store::Database& db, const std::string& type, const std::string& object)
+void audit(store::Database& db, const std::string& type, const std::string& object, const std::string& outcome)
 {
     const char* user = getenv("USER");
-    events::EventLog::append(db, {type, std::string("plexusctl:") + (user ? user : "?"), "local", object, "success", "{}"});
+    events::EventLog::append(db, {type, std::string("plexusctl:") + (user ? user : "?"), "local", object, outcome, "{}"});
 }
 
 namespace {

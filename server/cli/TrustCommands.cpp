@@ -5,7 +5,6 @@
 #include "cli/Commands.h"
 
 #include "cli/ConfigFile.h"
-#include "events/EventLog.h"
 #include "trust/DevPki.h"
 #include "trust/TrustAnchors.h"
 #include "trust/WhitelistSource.h"
@@ -37,13 +36,13 @@ constexpr const char* kTrustSection = "trust";
 constexpr const char* kRoutesSection = "routes";
 constexpr const char* kReloadHint = "plexusd takes it on SIGHUP (systemctl reload plexus, or kill -HUP its pid)";
 
-void audit(const app::Settings& settings, const std::string& type, const std::string& object,
-           const std::string& outcome = "success")
+// These commands change files, not the database: their audit event is a transaction of its own.
+void auditChange(const app::Settings& settings, const std::string& type, const std::string& object,
+                 const std::string& outcome = "success")
 {
-    const char* user = std::getenv("USER");
     auto db = openDatabase(settings);
     store::Transaction tx(db);
-    events::EventLog::append(db, {type, std::string("plexusctl:") + (user ? user : "?"), "local", object, outcome, "{}"});
+    audit(db, type, object, outcome);
     tx.commit();
 }
 
@@ -116,7 +115,7 @@ int refreshWhitelist(const app::Settings& settings, bool force)
 {
     trust::WhitelistSource source(settings.whitelist);
     const auto result = source.refreshNow(force);
-    audit(settings, "admin.whitelist.refreshed", result.source, result.ok ? "success" : result.error);
+    auditChange(settings, "admin.whitelist.refreshed", result.source, result.ok ? "success" : result.error);
     if (!result.ok) {
         std::cerr << "plexusctl: whitelist refresh from " << result.source << " failed; " << settings.whitelist.localCopy
                   << " (" << result.domains << " domains) is kept: " << result.error << '\n';
@@ -181,7 +180,7 @@ int setWhitelistSource(const app::Settings& settings, const Arguments& args)
         }
     }
     config.save();
-    audit(settings, "admin.whitelist.source_set", shown);
+    auditChange(settings, "admin.whitelist.source_set", shown);
     const auto kept = config.value(kTrustSection, "whitelist_checksum").value_or("");
     std::cout << "whitelist source: " << shown << "\nchecksum: " << (kept.empty() ? "none" : trust::displayLocation(kept))
               << "\nplexusctl whitelist refresh downloads and checks it now; " << kReloadHint << '\n';
@@ -207,7 +206,7 @@ std::string subjectsOf(const std::vector<trust::CertificateInfo>& certificates)
 int addAnchor(const app::Settings& settings, const std::string& candidate)
 {
     const auto addition = trust::addTrustAnchors(settings.tls.trustAnchors, candidate);
-    audit(settings, "admin.trust.anchor_added", subjectsOf(addition.added));
+    auditChange(settings, "admin.trust.anchor_added", subjectsOf(addition.added));
     std::cout << "added to " << settings.tls.trustAnchors << ":\n";
     for (const auto& certificate : addition.added) printCertificate(certificate);
     for (const auto& certificate : addition.alreadyPresent)
@@ -254,7 +253,7 @@ int addCrl(const app::Settings& settings, const std::string& candidate)
     }
     for (const auto& crl : addition.replaced)
         std::cout << "replaced its CRL of " << utcText(crl.lastUpdate) << '\n';
-    audit(settings, "admin.trust.crl_added", issuers);
+    auditChange(settings, "admin.trust.crl_added", issuers);
     if (!addition.anchorsWithoutCrl.empty()) {
         std::cout << "warning: plexusd checks revocation for every certificate of a chain once a CRL file is set; "
                      "certificates issued by these anchors will be refused until their CRL is added:\n";
@@ -339,7 +338,7 @@ int setRoute(const app::Settings& settings, const std::string& domainWord, const
     auto config = ConfigFile::load(settings.configPath);
     config.setValue(kRoutesSection, domain, target);
     config.save();
-    audit(settings, "admin.route.set", domain + " " + target);
+    auditChange(settings, "admin.route.set", domain + " " + target);
     std::cout << "route: mail for " << domain << " goes to " << target << "\n" << kReloadHint << '\n';
     return 0;
 }
@@ -360,7 +359,7 @@ int removeRoute(const app::Settings& settings, const std::string& domainWord)
         config.appendSection(kRoutesSection, lines);
     }
     config.save();
-    audit(settings, "admin.route.removed", domain);
+    auditChange(settings, "admin.route.removed", domain);
     std::cout << "route for " << domain << " removed: its MX records apply again\n" << kReloadHint << '\n';
     return 0;
 }

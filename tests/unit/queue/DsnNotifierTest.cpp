@@ -1,5 +1,7 @@
 #include "queue/DsnNotifier.h"
 
+#include "QueueFixture.h"
+
 #include "events/EventLog.h"
 #include "intake/MessageReceiver.h"
 #include "intake/TextIndexer.h"
@@ -49,50 +51,15 @@ bool hasLine(const std::string& text, const std::string& line)
 
 }  // namespace
 
-// A store in a temporary folder, with the original message in a blob as the queue keeps it.
-class DsnNotifierTest : public ::testing::Test {
+// The queue's store fixture, with the original message in a blob as the queue keeps it.
+class DsnNotifierTest : public queue::test::QueueFixture {
 protected:
     void SetUp() override
     {
-        char pattern[] = "/tmp/plexus-dsn-XXXXXX";
-        dir_ = mkdtemp(pattern);
-        const auto path = dir_ + "/plexus.db";
-        {
-            store::Database db(path);
-            store::migrateSchema(db);
-        }
-        store::AtRestKey::generateFile(dir_ + "/key");
-        mailboxes_.emplace(dir_ + "/blobs", store::AtRestKey::loadFile(dir_ + "/key"));
-        commits_ = std::make_unique<store::CommitQueue>(path);
-        reads_ = std::make_unique<store::ConnectionPool>(path);
-        indexer_ = std::make_unique<intake::TextIndexer>(*mailboxes_, *reads_, *commits_);
-
+        QueueFixture::SetUp();
         intake::MessageReceiver receiver(*mailboxes_, 1 << 20, 1 << 20);
         receiver.append(kOriginal);
         originalBlob_ = receiver.finish().blobPath;
-    }
-    void TearDown() override
-    {
-        indexer_.reset();
-        commits_.reset();
-        reads_.reset();
-        std::filesystem::remove_all(dir_);
-    }
-
-    std::int64_t addMailbox(const std::string& address)
-    {
-        std::int64_t id = 0;
-        commits_
-            ->submit([&](store::Database& db) {
-                db.prepare("INSERT INTO accounts (address, type, quota_bytes, created_at) "
-                           "VALUES (?, 'PER', 1000000, 0)")
-                    .bind(1, address)
-                    .run();
-                id = db.lastInsertId();
-                store::MailboxStore::createDefaultFolders(db, id);
-            })
-            .get();
-        return id;
     }
 
     queue::DsnNotifier notifier(ReportDestination destination)
@@ -163,18 +130,12 @@ protected:
         return report.substr(part.bodyOffset, part.bodySize);
     }
 
-    std::string dir_;
-    std::optional<store::MailboxStore> mailboxes_;
-    std::unique_ptr<store::CommitQueue> commits_;
-    std::unique_ptr<store::ConnectionPool> reads_;
-    store::ChangeNotifier changes_;
-    std::unique_ptr<intake::TextIndexer> indexer_;
     std::string originalBlob_;
 };
 
 TEST_F(DsnNotifierTest, FailureReportLandsInTheSendersInboxFromTheNullSender)
 {
-    const auto account = addMailbox(kSender);
+    const auto account = addAccount(kSender);
     const std::vector<NoticeRecipient> recipients{
         noticeFor("dr.x@b.test", RecipientState::Failed, "550 5.1.1 <dr.x@b.test>: Recipient address rejected")};
     notifier({ReportDestination::Kind::Mailbox, {account, kSender}}).failed(entry(recipients), recipients);
@@ -228,7 +189,7 @@ TEST_F(DsnNotifierTest, RemoteSendersReportQueuedFromTheNullSender)
 // Given up at expiry: Action failed, RFC 3463 X.4.7, the last reply kept.
 TEST_F(DsnNotifierTest, ExpiredRecipientReportedAsDeliveryTimeExpired)
 {
-    const auto account = addMailbox(kSender);
+    const auto account = addAccount(kSender);
     const std::vector<NoticeRecipient> recipients{
         noticeFor("dr.x@b.test", RecipientState::Expired, "451 4.3.0 Temporary failure, try later")};
     notifier({ReportDestination::Kind::Mailbox, {account, kSender}}).failed(entry(recipients), recipients);
@@ -243,7 +204,7 @@ TEST_F(DsnNotifierTest, ExpiredRecipientReportedAsDeliveryTimeExpired)
 
 TEST_F(DsnNotifierTest, DelayReportSaysUntilWhenAndWhy)
 {
-    const auto account = addMailbox(kSender);
+    const auto account = addAccount(kSender);
     auto refused = noticeFor("dr.x@b.test", RecipientState::Pending, "connection refused by 192.0.2.25:25");
     refused.remoteHost.clear();
     const std::vector<NoticeRecipient> recipients{
@@ -267,7 +228,7 @@ TEST_F(DsnNotifierTest, DelayReportSaysUntilWhenAndWhy)
 // RFC 3461 §5.2.2: the peer took the message but not the DSN request.
 TEST_F(DsnNotifierTest, SuccessNoticeSaysRelayed)
 {
-    const auto account = addMailbox(kSender);
+    const auto account = addAccount(kSender);
     const std::vector<NoticeRecipient> recipients{
         noticeFor("dr.x@b.test", RecipientState::Delivered, "250 2.0.0 Ok: queued as 4XyZ")};
     notifier({ReportDestination::Kind::Mailbox, {account, kSender}}).delivered(entry(recipients), recipients);
@@ -282,7 +243,7 @@ TEST_F(DsnNotifierTest, SuccessNoticeSaysRelayed)
 // RFC 5321 §4.5.5: nothing is reported about a message from <>.
 TEST_F(DsnNotifierTest, NoReportForTheNullSender)
 {
-    const auto account = addMailbox(kSender);
+    const auto account = addAccount(kSender);
     const std::vector<NoticeRecipient> recipients{noticeFor("dr.x@b.test", RecipientState::Failed, "550 5.1.1 no")};
     queue::DsnNotifier reports({"mx.a.test", "a.test"}, {*mailboxes_, *commits_, changes_, *indexer_},
                                [](const std::string&) -> ReportDestination {
