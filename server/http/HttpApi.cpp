@@ -122,7 +122,12 @@ private:
     const HttpApi& api_;
 };
 
+namespace {
+constexpr int maxHttpThreads = 16;
+}
+
 HttpApi::HttpApi(const std::string& address, unsigned short port, net::TlsContexts& tls, store::ConnectionPool& reads)
+    : threads_(2, maxHttpThreads)
 {
     addRoute("/healthz", [&reads](HTTPServerRequest&, HTTPServerResponse& response) {
         Poco::JSON::Object body;
@@ -144,9 +149,9 @@ HttpApi::HttpApi(const std::string& address, unsigned short port, net::TlsContex
     Poco::Net::SecureServerSocket socket(Poco::Net::SocketAddress(address, port), 64,
                                          tls.withoutClientCertificates());
     auto params = new Poco::Net::HTTPServerParams;
-    params->setMaxThreads(16);
+    params->setMaxThreads(maxHttpThreads);
     params->setKeepAlive(true);
-    server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(*this), socket, params);
+    server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(*this), threads_, socket, params);
 }
 
 HttpApi::~HttpApi() { stop(); }
@@ -192,6 +197,7 @@ void HttpApi::start()
 void HttpApi::stop()
 {
     if (server_) server_->stopAll(true);
+    threads_.stopAll();
 }
 
 unsigned short HttpApi::port() const { return server_->port(); }

@@ -10,6 +10,7 @@
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/ThreadPool.h>
 
 #include <cstddef>
 #include <functional>
@@ -44,6 +45,9 @@ private:
     std::map<std::string, Handler> routes_;
     std::map<std::string, Handler> prefixRoutes_;
     bool started_ = false;
+    // Our own pool, stopped in stop(): its threads (and the TLS state OpenSSL
+    // keeps per thread) end before plexusd exits, unlike Poco's default pool's.
+    Poco::ThreadPool threads_;
     std::unique_ptr<Poco::Net::HTTPServer> server_;
 };
 

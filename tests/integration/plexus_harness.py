@@ -131,6 +131,7 @@ class Plexus:
     # --- process -------------------------------------------------------------
     def start(self):
         self.log = open(self.dir / "plexusd.log", "ab")
+        self.log_start = self.log.tell()
         self.proc = subprocess.Popen([str(PLEXUSD), "--config", str(self.dir / "plexus.conf")],
                                      stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 30
@@ -146,12 +147,23 @@ class Plexus:
         raise RuntimeError("plexusd did not start: " + self.log_text())
 
     def stop(self, sig=signal.SIGTERM, timeout=30):
+        """Stops plexusd with `sig` and returns its exit status. A SIGTERM stop
+        of a running instance must end cleanly: exit status 0 and no sanitizer
+        report in what it logged since start() (the ASan build reports leaks at exit)."""
         if not self.proc:
             return None
+        was_running = self.proc.poll() is None
         self.proc.send_signal(sig)
         code = self.proc.wait(timeout=timeout)
         self.proc = None
         self.log.close()
+        if was_running and sig == signal.SIGTERM:
+            with open(self.dir / "plexusd.log", "rb") as f:
+                f.seek(self.log_start)
+                since_start = f.read().decode(errors="replace")
+            reports = [m for m in ("Sanitizer", "runtime error:") if m in since_start]
+            assert code == 0 and not reports, \
+                f"plexusd did not stop cleanly (exit {code}, {reports}):\n{since_start[-6000:]}"
         return code
 
     def signal(self, sig):
