@@ -1,6 +1,6 @@
 import pytest
 
-from plexus_harness import Plexus
+from plexus_harness import Plexus, unused_port
 
 DOMAIN = "hopital.mssante.test"
 PEER_DOMAIN = "clinique.mssante.test"
@@ -23,6 +23,14 @@ def plexus(tmp_path_factory):
     p.write_whitelist([(DOMAIN, p.server_dn()), (PEER_DOMAIN, p.peer_cert[2]),
                        (OTHER_DOMAIN, p.other_cert[2])])
     p.set_config("limits", "idle_timeout", "3")
+    # Mail for the listed peers waits in the queue, as tests find it: its first
+    # attempt is refused at once, the next is an hour away, and the queue reads
+    # the store for entries retried by plexusctl only hourly.
+    for key in ("first_retry_seconds", "max_retry_seconds", "scan_seconds"):
+        p.set_config("relay", key, "3600")
+    nobody = unused_port()
+    for domain in (PEER_DOMAIN, OTHER_DOMAIN):
+        assert p.ctl("route", "set", domain, f"127.0.0.1:{nobody}").returncode == 0
     p.start()
     yield p
     p.stop()

@@ -64,7 +64,7 @@ protected:
 
     queue::DsnNotifier notifier(ReportDestination destination)
     {
-        return queue::DsnNotifier({"mx.a.test", "a.test"}, {*mailboxes_, *commits_, changes_, *indexer_},
+        return queue::DsnNotifier({"mx.a.test", "a.test"}, {*mailboxes_, *commits_, changes_, *indexer_, {}},
                                   [destination](const std::string& address) {
                                       EXPECT_EQ(address, kSender);
                                       return destination;
@@ -240,12 +240,28 @@ TEST_F(DsnNotifierTest, SuccessNoticeSaysRelayed)
     EXPECT_TRUE(hasLine(status, "Status: 2.0.0"));
 }
 
+// RFC 3464 §2.3.3: the message is in the recipient's mailbox here.
+TEST_F(DsnNotifierTest, FinalDeliveryHereSaysDelivered)
+{
+    const auto account = addAccount(kSender);
+    const std::vector<NoticeRecipient> recipients{
+        {{"dr.y@a.test", "SUCCESS", ""}, RecipientState::Delivered, "", "", kArrival}};
+    notifier({ReportDestination::Kind::Mailbox, {account, kSender}}).deliveredHere(entry(recipients), recipients);
+
+    const auto stored = inbox(account);
+    ASSERT_EQ(stored.size(), 1u);
+    const std::string status = statusPart(stored[0]);
+    EXPECT_TRUE(hasLine(status, "Action: delivered"));
+    EXPECT_TRUE(hasLine(status, "Status: 2.0.0"));
+    EXPECT_EQ(status.find("Remote-MTA"), std::string::npos);
+}
+
 // RFC 5321 §4.5.5: nothing is reported about a message from <>.
 TEST_F(DsnNotifierTest, NoReportForTheNullSender)
 {
     const auto account = addAccount(kSender);
     const std::vector<NoticeRecipient> recipients{noticeFor("dr.x@b.test", RecipientState::Failed, "550 5.1.1 no")};
-    queue::DsnNotifier reports({"mx.a.test", "a.test"}, {*mailboxes_, *commits_, changes_, *indexer_},
+    queue::DsnNotifier reports({"mx.a.test", "a.test"}, {*mailboxes_, *commits_, changes_, *indexer_, {}},
                                [](const std::string&) -> ReportDestination {
                                    ADD_FAILURE() << "no destination is looked up for <>";
                                    return {};

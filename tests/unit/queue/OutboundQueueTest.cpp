@@ -610,3 +610,44 @@ TEST_F(OutboundQueueTest, EachAttemptIsLoggedWithItsOutcomes)
     EXPECT_EQ(lines[0], "queue entry " + std::to_string(id) + " (" + blob.substr(3, 12) + ") to " + kPeer + " via " +
                             kHost + ": 1 delivered, 0 deferred, 1 failed, 0 expired: " + kUnknown);
 }
+
+// SIGHUP hands new [relay] settings to the running queue: more deliveries at
+// once (more threads), and the new schedule, without a restart.
+TEST_F(OutboundQueueTest, ReconfiguredSettingsApplyWithoutARestart)
+{
+    std::mutex mutex;
+    int running = 0, most = 0;
+    ScriptedTransport transport([&](const OutboundMessage& m) {
+        {
+            std::lock_guard lock(mutex);
+            most = std::max(most, ++running);
+        }
+        std::this_thread::sleep_for(100ms);
+        std::lock_guard lock(mutex);
+        --running;
+        return AttemptResult::forAll(m, Outcome::Delivered, kAccepted, kHost);
+    });
+    RecordingNotifier notifier;
+    auto settings = fast();
+    settings.maxDeliveries = 1;
+    settings.maxPerDestination = 1;
+    submit({{kX, "", ""}});
+    submit({{kZ, "", ""}});
+    auto& queue = start(transport, notifier, settings);
+    ASSERT_TRUE(eventually([&] { return queueEmpty(); }));
+    EXPECT_EQ(most, 1);
+
+    settings.maxDeliveries = 2;
+    settings.scanInterval = 1h;
+    queue.reconfigure(settings);
+    {
+        std::lock_guard lock(mutex);
+        most = 0;
+    }
+    submit({{kX, "", ""}});
+    submit({{kZ, "", ""}});
+    queue.wake();
+    ASSERT_TRUE(eventually([&] { return queueEmpty(); }));
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(most, 2);
+}

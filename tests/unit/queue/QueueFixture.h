@@ -100,7 +100,7 @@ protected:
         envelope.ret = "HDRS";
         envelope.local = local;
         envelope.remote = remote;
-        intake::DeliveryServices services{*mailboxes_, *commits_, changes_, *indexer_};
+        intake::DeliveryServices services{*mailboxes_, *commits_, changes_, *indexer_, {}};
         intake::deliverMessage(services, received, envelope, {sender, "192.0.2.1", Poco::JSON::Object()});
         return received.blobPath;
     }
