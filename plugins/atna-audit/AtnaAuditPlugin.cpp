@@ -188,24 +188,29 @@ private:
         for (auto& channel : channels_) {
             const auto name = channel.transport->name();
             const auto state = channel.watch->check(BacklogWatch::Clock::now());
+            if (state.changed) announce(name, state);
             host().metricSet(name + "_oldest_unsent_age_seconds", "Age of the oldest audit event this transport has not sent",
                              static_cast<double>(state.age.count()));
             host().metricSet(name + "_backlog_alert", "1 while this transport's oldest unsent audit event is too old",
                              state.alerting ? 1 : 0);
-            if (!state.changed) continue;
-            Poco::JSON::Object detail;
-            detail.set("transport", name);
-            detail.set("age_seconds", static_cast<std::int64_t>(state.age.count()));
-            std::ostringstream json;
-            detail.stringify(json);
-            if (state.alerting) {
-                host().warning("audit transport " + name + ": its oldest unsent event is " + std::to_string(state.age.count()) +
-                               " s old");
-                host().audit({"backlog_alert", name, "failure", json.str(), "", ""});
-            } else {
-                host().info("audit transport " + name + " caught up");
-                host().audit({"backlog_recovered", name, "success", json.str(), "", ""});
-            }
+        }
+    }
+
+    // The alert's start or end: logged and audited before the gauge says so.
+    void announce(const std::string& name, const BacklogWatch::State& state)
+    {
+        Poco::JSON::Object detail;
+        detail.set("transport", name);
+        detail.set("age_seconds", static_cast<std::int64_t>(state.age.count()));
+        std::ostringstream json;
+        detail.stringify(json);
+        if (state.alerting) {
+            host().warning("audit transport " + name + ": its oldest unsent event is " + std::to_string(state.age.count()) +
+                           " s old");
+            host().audit({"backlog_alert", name, "failure", json.str(), "", ""});
+        } else {
+            host().info("audit transport " + name + " caught up");
+            host().audit({"backlog_recovered", name, "success", json.str(), "", ""});
         }
     }
 

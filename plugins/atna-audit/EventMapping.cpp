@@ -178,10 +178,10 @@ public:
 
     MessageBuilder& patients()
     {
-        for (const auto& id : facts_.patientIds) object(patientObject(id));
-        if (const auto id = text(*detail_, "patient_id"); !id.empty() &&
-                                                          std::find(facts_.patientIds.begin(), facts_.patientIds.end(), id) == facts_.patientIds.end())
-            object(patientObject(id));
+        std::vector<std::string> ids = facts_.patientIds;
+        const auto named = text(*detail_, "patient_id");  // plugins' events name theirs
+        if (!named.empty() && std::find(ids.begin(), ids.end(), named) == ids.end()) ids.push_back(named);
+        for (const auto& id : ids) object(patientObject(id));
         return *this;
     }
 

@@ -35,7 +35,7 @@ FileTransport::~FileTransport()
 
 void FileTransport::open()
 {
-    fd_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    fd_ = ::open(path_.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (fd_ < 0) fail(path_, "cannot open it", errno);
     cutLine_ = endsMidLine(fd_);
 }

@@ -12,6 +12,7 @@
 #include <xercesc/util/XMLUni.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <memory>
 #include <sstream>
 
@@ -56,16 +57,11 @@ std::string removeSpaces(std::string text)
     return text;
 }
 
-std::vector<xercesc::DOMElement*> rimElements(const xercesc::DOMNode& root, const char* localName)
+// The rim:<localName> elements under `parent`, in document order.
+std::vector<xercesc::DOMElement*> rimElements(const xercesc::DOMElement& parent, const char* localName)
 {
     std::vector<xercesc::DOMElement*> found;
-    const auto* document = root.getNodeType() == xercesc::DOMNode::DOCUMENT_NODE
-                               ? static_cast<const xercesc::DOMDocument*>(&root)
-                               : nullptr;
-    xercesc::DOMNodeList* list =
-        document ? document->getElementsByTagNameNS(toXml16(kRim).c_str(), toXml16(localName).c_str())
-                 : static_cast<const xercesc::DOMElement&>(root).getElementsByTagNameNS(toXml16(kRim).c_str(),
-                                                                                          toXml16(localName).c_str());
+    xercesc::DOMNodeList* list = parent.getElementsByTagNameNS(toXml16(kRim).c_str(), toXml16(localName).c_str());
     for (XMLSize_t i = 0; i < list->getLength(); ++i) found.push_back(static_cast<xercesc::DOMElement*>(list->item(i)));
     return found;
 }
@@ -124,14 +120,15 @@ std::vector<std::string> insInMetadata(std::string_view metadataXml)
     } catch (const xercesc::XMLException& e) {
         throw XdmError("METADATA.XML: " + toUtf8(e.getMessage()));
     }
-    if (!document || !errors.message().empty())
+    if (!document || !document->getDocumentElement() || !errors.message().empty())
         throw XdmError("METADATA.XML: " + (errors.message().empty() ? std::string("not XML") : errors.message()));
+    const xercesc::DOMElement& root = *document->getDocumentElement();
 
     std::vector<std::string> ids;
-    for (auto* identifier : rimElements(*document, "ExternalIdentifier"))
+    for (auto* identifier : rimElements(root, "ExternalIdentifier"))
         if (removeSpaces(attribute(*identifier, "identificationScheme")) == kPatientIdScheme || namedPatientId(*identifier))
             addOnce(ids, attribute(*identifier, "value"));
-    for (auto* slot : rimElements(*document, "Slot")) {
+    for (auto* slot : rimElements(root, "Slot")) {
         if (attribute(*slot, "name") != "sourcePatientId") continue;
         for (auto* value : rimElements(*slot, "Value")) addOnce(ids, toUtf8(value->getTextContent()));
     }
