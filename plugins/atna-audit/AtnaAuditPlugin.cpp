@@ -7,6 +7,7 @@
 #include "BacklogWatch.h"
 #include "EventMapping.h"
 #include "FileTransport.h"
+#include "SyslogTransports.h"
 #include "XdmPatients.h"
 #include "XercesSession.h"
 
@@ -103,7 +104,14 @@ private:
         for (const auto& channel : channels_)
             if (channel.transport->name() == name) throw sdk::Error(PLEXUS_ERR_INVALID, "transports: " + name + " twice");
         if (name == "file") return std::make_unique<FileTransport>(required("file_path"));
-        throw sdk::Error(PLEXUS_ERR_INVALID, "transports: unknown transport \"" + name + "\" (known: file)");
+        if (name == "tls" || name == "udp") {
+            try {
+                return makeSyslogTransport(name, [this](const std::string& key) { return host().config(key); });
+            } catch (const std::exception& e) {
+                throw sdk::Error(PLEXUS_ERR_INVALID, "transport " + name + ": " + e.what());
+            }
+        }
+        throw sdk::Error(PLEXUS_ERR_INVALID, "transports: unknown transport \"" + name + "\" (known: file, tls, udp)");
     }
 
     EventResult deliver(Channel& channel, const Event& event)
