@@ -7,8 +7,7 @@
 #include "BacklogWatch.h"
 #include "EventMapping.h"
 #include "FileTransport.h"
-#include "SyslogTlsTransport.h"
-#include "SyslogUdpTransport.h"
+#include "SyslogTransports.h"
 #include "XdmPatients.h"
 #include "XercesSession.h"
 
@@ -99,57 +98,15 @@ private:
     {
         for (const auto& channel : channels_)
             if (channel.transport->name() == name) throw sdk::Error(PLEXUS_ERR_INVALID, "transports: " + name + " twice");
-        try {
-            if (name == "file") return std::make_unique<FileTransport>(required("file_path"));
-            if (name == "tls") return std::make_unique<SyslogTlsTransport>(tlsSettings());
-            if (name == "udp") return std::make_unique<SyslogUdpTransport>(udpSettings());
-        } catch (const sdk::Error&) {
-            throw;
-        } catch (const std::exception& e) {
-            throw sdk::Error(PLEXUS_ERR_INVALID, "transport " + name + ": " + e.what());
+        if (name == "file") return std::make_unique<FileTransport>(required("file_path"));
+        if (name == "tls" || name == "udp") {
+            try {
+                return makeSyslogTransport(name, [this](const std::string& key) { return host().config(key); });
+            } catch (const std::exception& e) {
+                throw sdk::Error(PLEXUS_ERR_INVALID, "transport " + name + ": " + e.what());
+            }
         }
         throw sdk::Error(PLEXUS_ERR_INVALID, "transports: unknown transport \"" + name + "\" (known: file, tls, udp)");
-    }
-
-    std::uint16_t port(const std::string& key, std::uint16_t fallback) const
-    {
-        const auto value = number(key, fallback);
-        if (value > 65535) throw sdk::Error(PLEXUS_ERR_INVALID, key + " must be a port number");
-        return static_cast<std::uint16_t>(value);
-    }
-
-    SyslogOrigin syslogOrigin() const
-    {
-        SyslogOrigin origin;
-        origin.appName = host().config("syslog_app_name").value_or(origin.appName);
-        const auto facility = number("syslog_facility", origin.facility);
-        if (facility > 23) throw sdk::Error(PLEXUS_ERR_INVALID, "syslog_facility must be 0 to 23");
-        origin.facility = static_cast<int>(facility);
-        return origin;
-    }
-
-    SyslogTlsSettings tlsSettings() const
-    {
-        SyslogTlsSettings settings;
-        settings.host = required("tls_host");
-        settings.port = port("tls_port", settings.port);
-        settings.caFile = required("tls_ca");
-        settings.certificateFile = required("tls_cert");
-        settings.keyFile = required("tls_key");
-        settings.serverName = host().config("tls_server_name").value_or("");
-        settings.timeout = std::chrono::milliseconds(number("tls_timeout_ms", settings.timeout.count()));
-        settings.origin = syslogOrigin();
-        return settings;
-    }
-
-    SyslogUdpSettings udpSettings() const
-    {
-        SyslogUdpSettings settings;
-        settings.host = required("udp_host");
-        settings.port = port("udp_port", settings.port);
-        settings.maxMessageSize = static_cast<std::size_t>(number("udp_max_message_size", static_cast<std::int64_t>(settings.maxMessageSize)));
-        settings.origin = syslogOrigin();
-        return settings;
     }
 
     EventResult deliver(Channel& channel, const Event& event)

@@ -2,7 +2,8 @@
 ordinary unprivileged process on free 127.0.0.1 ports, syslog over TLS
 (RFC 5425, imtcp with the "ossl" driver, client certificates required and
 checked against the test CA) and over UDP (RFC 5426, imudp). Every message is
-written as received, one JSON string per line, to a file the tests read.
+written as received, one JSON object {"input": "imtcp"|"imudp", "msg": ...}
+per line, to a file the tests read.
 
     pki = make_pki(tmp_dir / "pki")
     with Rsyslog(tmp_dir / "rsyslog", pki) as repo:
@@ -89,7 +90,8 @@ input(type="imtcp" address="127.0.0.1" port="{tls_port}")
 module(load="imudp")
 input(type="imudp" address="127.0.0.1" port="{udp_port}")
 template(name="rawjson" type="list") {{
-  constant(value="\\"") property(name="rawmsg" format="json") constant(value="\\"\\n")
+  constant(value="{{\\"input\\":\\"") property(name="inputname")
+  constant(value="\\",\\"msg\\":\\"") property(name="rawmsg" format="json") constant(value="\\"}}\\n")
 }}
 action(type="omfile" file="{received}" template="rawjson" flushOnTXEnd="on" asyncWriting="off")
 """
@@ -148,18 +150,20 @@ class Rsyslog:
     def log_text(self):
         return (self.dir / "rsyslogd.log").read_text(errors="replace")
 
-    def messages(self):
-        """Every message received so far, as received (str, UTF-8 decoded)."""
+    def messages(self, input=None):
+        """Every message received so far (over "imtcp", TLS, or "imudp", or both), as
+        received (str, UTF-8 decoded)."""
         if not self.received.exists():
             return []
         lines = self.received.read_text(encoding="utf-8").splitlines()
-        return [json.loads(line) for line in lines if line.endswith('"')]
+        records = [json.loads(line) for line in lines if line.endswith("}")]
+        return [r["msg"] for r in records if input in (None, r["input"])]
 
-    def wait_for(self, done, timeout=10):
-        """Polls messages() until done(messages) holds; returns them, or fails with what arrived."""
+    def wait_for(self, done, timeout=10, input=None):
+        """Polls messages(input) until done(messages) holds; returns them, or fails with what arrived."""
         deadline = time.time() + timeout
         while True:
-            messages = self.messages()
+            messages = self.messages(input)
             if done(messages):
                 return messages
             if time.time() > deadline:

@@ -178,8 +178,8 @@ def test_syslog_repositories_down_during_traffic_get_every_event_in_order(tmp_pa
     udp_repo = Rsyslog(tmp_path / "udp-repository", pki)
     udp_repo.start()
     p = audited_plexus(tmp_path / "plexus", transports="file, tls, udp", tls_host="127.0.0.1",
-                       tls_port=tls_repo.tls_port, tls_ca=pki.ca, tls_cert=pki.client_cert, tls_key=pki.client_key,
-                       udp_host="127.0.0.1", udp_port=udp_repo.udp_port, udp_max_message_size=65000)
+                       tls_port=tls_repo.tls_port, tls_ca_file=pki.ca, tls_cert_file=pki.client_cert, tls_key_file=pki.client_key,
+                       udp_host="127.0.0.1", udp_port=udp_repo.udp_port, udp_max_message_bytes=65000)
     try:
         traffic(p, "Dossiers")
         log = p.audit_dir / "audit.log"

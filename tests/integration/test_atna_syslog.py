@@ -1,12 +1,15 @@
 """The ATNA plugin's syslog transports (plugins/atna-audit/Syslog*) against
 Debian's rsyslogd: syslog over TLS with a client certificate (RFC 5425) and
-over UDP (RFC 5426), driven by tests/tools/syslog_send."""
+over UDP (RFC 5426), driven by tests/tools/syslog_send; then the plugin in
+plexusd sending to rsyslog through a repository outage."""
 import subprocess
 
 import pytest
 
-from plexus_harness import BUILD
+from plexus_harness import BUILD, Plexus
 from rsyslog_fixture import Rsyslog, make_pki, parse_syslog
+from test_atna_audit import DOMAIN, DURAND, MARTIN, PLUGIN, SOURCE, audited_ids, traffic, validate
+from test_plugins import add_plugin, wait_for
 
 SYSLOG_SEND = BUILD / "tests/tools/syslog-send"
 # What a repository must get back unchanged: non-ASCII, and the characters SD values escape.
@@ -131,4 +134,42 @@ def test_repository_down_then_back_one_persistent_transport(tmp_path, pki, xml_f
     finally:
         sender.stdin.close()
         sender.wait(timeout=10)
+        repo.stop()
+
+
+def test_plugin_sends_every_event_to_rsyslog_through_an_outage(tmp_path, pki):
+    repo = Rsyslog(tmp_path / "rsyslog", pki)
+    repo.start()
+    p = Plexus(tmp_path / "plexus", DOMAIN)
+    p.add_mailbox(MARTIN, "PER", "810000000001", "martin-password")
+    p.add_mailbox(DURAND, "PER", "810000000002", "durand-password")
+    p.write_whitelist([(DOMAIN, p.server_dn())])
+    add_plugin(p, PLUGIN, audit_source_id=SOURCE, transports="tls, udp", tls_host="127.0.0.1",
+               tls_port=repo.tls_port, tls_server_name="localhost", tls_ca_file=pki.ca, tls_cert_file=pki.client_cert,
+               tls_key_file=pki.client_key, tls_timeout_ms=2000, udp_host="127.0.0.1", udp_port=repo.udp_port,
+               udp_max_message_bytes=65507)
+    p.start()
+    try:
+        def ids_over(input):
+            return [parse_syslog(m)["sd"]["plexus@32473"]["id"] for m in repo.messages(input)]
+
+        traffic(p, "Dossiers")
+        assert wait_for(lambda: audited_ids(p) and set(ids_over("imtcp")) >= set(audited_ids(p)), timeout=30)
+        expected = audited_ids(p)
+        assert wait_for(lambda: set(ids_over("imudp")) >= set(expected), timeout=10)  # UDP too (its own consumer)
+        repo.stop()
+        traffic(p, "Archives")  # the repository is down: the events wait
+        repo.start()
+        assert wait_for(lambda: set(ids_over("imtcp")) >= set(audited_ids(p)), timeout=60), p.log_text()
+        tls = [parse_syslog(m) for m in repo.messages("imtcp")]
+        ids = [m["sd"]["plexus@32473"]["id"] for m in tls]
+        assert len(ids) == len(set(ids)), "each event once"
+        assert len(set(ids) - set(expected)) >= 5  # the second traffic's events came after the outage
+        xml_lines = tmp_path / "received.xml"
+        xml_lines.write_text("".join(m["msg"] + "\n" for m in tls))
+        validate(xml_lines)
+        assert {(m["msgid"], m["hostname"]) for m in tls} == {("IHE+RFC-3881", SOURCE)}
+        assert {m["pri"] for m in tls} == {85, 84}  # authpriv: notice for successes, warning for the failed login
+    finally:
+        p.stop()
         repo.stop()
