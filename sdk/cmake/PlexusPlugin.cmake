@@ -2,7 +2,8 @@
 # plexus-<name>.so that plexusd loads. Only plexus_plugin_entry() is exported
 # (hidden visibility, and a version script so that no template instantiation
 # leaks out either); C++ sources are compiled as C++17 at least.
-set(_plexus_sdk_cmake_dir "${CMAKE_CURRENT_LIST_DIR}")
+# Cached: plexus_add_plugin() may be called from any directory of the project.
+set(_plexus_sdk_cmake_dir "${CMAKE_CURRENT_LIST_DIR}" CACHE INTERNAL "where PlexusPlugin.cmake is")
 
 function(plexus_add_plugin name)
   add_library(${name} MODULE ${ARGN})

@@ -218,6 +218,14 @@ std::vector<events::StoredEvent> EventConsumers::readBatch(Consumer& consumer)
     return batch;
 }
 
+// While one event is retried, the events logged behind it join the backlog
+// (a repository that is down: the gauge grows with the traffic).
+void EventConsumers::refreshBacklog(Consumer& consumer)
+{
+    auto db = reads_.acquire();
+    consumer.backlog.set(std::max<std::int64_t>(0, events::EventLog::lastId(*db) - consumer.position));
+}
+
 void EventConsumers::process(Consumer& consumer, const std::vector<events::StoredEvent>& batch,
                              const std::stop_token& stop)
 {
@@ -255,6 +263,7 @@ bool EventConsumers::deliver(Consumer& consumer, const events::StoredEvent& stor
                       static_cast<std::int64_t>(delay.count()), result.error);
         // The wait may be long: what this batch did before this event is saved first.
         savePosition(consumer);
+        refreshBacklog(consumer);
         if (!sleep(stop, delay)) return false;
     }
 }

@@ -84,6 +84,7 @@ private:
     void loadPositions();
     void run(Consumer& consumer, const std::stop_token& stop);
     std::vector<events::StoredEvent> readBatch(Consumer& consumer);
+    void refreshBacklog(Consumer& consumer);
     void process(Consumer& consumer, const std::vector<events::StoredEvent>& batch, const std::stop_token& stop);
     bool deliver(Consumer& consumer, const events::StoredEvent& stored, const std::stop_token& stop);
     void setAside(Consumer& consumer, const events::StoredEvent& stored, int attempts, const std::string& error);

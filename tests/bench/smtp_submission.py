@@ -6,7 +6,8 @@ Each server gets N concurrent clients, each holding one STARTTLS session and sen
 p50/p99 latency (MAIL FROM to the 250 after DATA), peak server memory, and checks that
 every acknowledged message reached the recipient's mailbox. Traffic stays on 127.0.0.1.
 `--servers plexus,plexus-example` measures the cost of a message hook: the SDK's example
-plugin, which adds a header to every message (the blob is written again).
+plugin, which adds a header to every message (the blob is written again);
+`plexus-atna` loads the ATNA audit plugin sending to rsyslog over TLS (tests/bench/atna_audit.py).
 Run as root (Postfix needs it); see README.md.
 """
 import argparse
@@ -219,15 +220,19 @@ class MemorySampler:
 # --- Plexus ------------------------------------------------------------------------
 
 EXAMPLE_PLUGIN = BUILD / "sdk/plexus-sdk-example.so"
+ATNA_PLUGIN = BUILD / "plugins/atna-audit/plexus-atna-audit.so"
 
 
-def bench_plexus(root, args, plugin=None):
-    p = Plexus(Path(root) / ("with-plugin" if plugin else "plain"), DOMAIN)
+def bench_plexus(root, args, plugin=None, settings=None, label=None):
+    """One Plexus run; `plugin` loaded with `settings` in its section when given."""
+    p = Plexus(Path(root) / (label or ("with-plugin" if plugin else "plain")), DOMAIN)
     p.add_mailbox(SENDER, "PER", "810000000001", PASSWORD)
     p.add_mailbox(RECIPIENT, "PER", "810000000002")
     if plugin:
         r = p.ctl("plugin", "add", str(plugin))
         assert r.returncode == 0, r.stderr
+        for key, value in (settings or {}).items():
+            p.set_config(f"plugin.{Path(plugin).stem.removeprefix('plexus-')}", key, str(value))
     p.start()
     try:
         target = {"port": p.ports["submission"], "ca": str(p.ca), "password": PASSWORD}
@@ -236,6 +241,24 @@ def bench_plexus(root, args, plugin=None):
         p.stop()
     result["stored"] = len(p.messages(RECIPIENT))
     result["queued"] = 0  # local delivery is synchronous: stored before the 250
+    return result
+
+
+def atna_settings(repo, pki):
+    """The ATNA plugin sending to `repo` (rsyslog_fixture.Rsyslog) over TLS with a client certificate."""
+    return {"audit_source_id": "plexus-bench", "transports": "tls", "tls_host": "127.0.0.1",
+            "tls_port": repo.tls_port, "tls_server_name": "localhost", "tls_ca_file": pki.ca,
+            "tls_cert_file": pki.client_cert, "tls_key_file": pki.client_key}
+
+
+def bench_plexus_atna(root, args):
+    """Plexus with the ATNA audit plugin sending every event to rsyslog over TLS
+    (the audit trail's cost on ingest). Adds the audit records rsyslog received."""
+    from rsyslog_fixture import Rsyslog, make_pki
+    pki = make_pki(Path(root) / "atna-pki")
+    with Rsyslog(Path(root) / "atna-rsyslog", pki) as repo:
+        result = bench_plexus(root, args, ATNA_PLUGIN, atna_settings(repo, pki), "with-atna")
+        result["audit_records"] = len(repo.messages())
     return result
 
 
@@ -414,7 +437,7 @@ def parse_args():
     ap.add_argument("--clients", type=int, default=20, help="concurrent sessions (default 20)")
     ap.add_argument("--max-messages", type=int, default=200000, help="cap per server, all clients (default 200000)")
     ap.add_argument("--servers", default="plexus,postfix",
-                    help="comma-separated subset of plexus,plexus-example,postfix (default plexus,postfix)")
+                    help="comma-separated subset of plexus,plexus-example,plexus-atna,postfix (default plexus,postfix)")
     ap.add_argument("--json", help="also write the results to this file")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory (for debugging)")
     return ap.parse_args()
@@ -434,7 +457,8 @@ def main():
             print(f"{name}: {args.clients} clients, {args.warmup:g} s warm-up, {args.seconds:g} s measured ...",
                   flush=True)
             results[name] = {"plexus": bench_plexus, "postfix": bench_postfix,
-                             "plexus-example": lambda r, a: bench_plexus(r, a, EXAMPLE_PLUGIN)}[name](root, args)
+                             "plexus-example": lambda r, a: bench_plexus(r, a, EXAMPLE_PLUGIN),
+                             "plexus-atna": bench_plexus_atna}[name](root, args)
     finally:
         if args.keep:
             print(f"kept {root}")
@@ -451,6 +475,10 @@ def main():
         print(f"throughput ratio Plexus/Postfix: {results['plexus_postfix_throughput_ratio']}")
     if "example_plugin_throughput_ratio" in results:
         print(f"throughput ratio with/without the example plugin: {results['example_plugin_throughput_ratio']}")
+    if "plexus" in results and "plexus-atna" in results:
+        results["atna_plugin_throughput_ratio"] = round(
+            results["plexus-atna"]["messages_per_s"] / results["plexus"]["messages_per_s"], 2)
+        print(f"throughput ratio with/without the ATNA plugin: {results['atna_plugin_throughput_ratio']}")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
     ok = all(r["stored"] + r["queued"] == r["acked"] and not r["errors"]

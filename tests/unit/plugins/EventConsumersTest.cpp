@@ -484,6 +484,29 @@ TEST_F(EventConsumersTest, BacklogAndItsAgeWhileStuckThenZero)
     EXPECT_EQ(counter("plexus_plugin_events_consumed_total", plugin_, "watched") - consumedBefore, 2u);
 }
 
+TEST_F(EventConsumersTest, BacklogGrowsWithEventsLoggedWhileOneIsRetried)
+{
+    const auto logEvents = [&](int count) {
+        commits_
+            ->submit([&](store::Database& db) {
+                for (int i = 0; i < count; ++i)
+                    db.prepare("INSERT INTO events (time, type, outcome) VALUES (0, 'message.received', 'success')").run();
+            })
+            .get();
+    };
+    logEvents(1);
+    Calls stuck;
+    auto c = consumers();  // retries every few milliseconds
+    c->add(spec("growing", stuck, [](const events::StoredEvent&) {
+        return ConsumeResult{ConsumeOutcome::Temporary, "repository down"};
+    }));
+    c->start();
+    ASSERT_TRUE(stuck.waitFor(1));
+    logEvents(3);
+    EXPECT_TRUE(eventually([&] { return gauge("plexus_plugin_event_backlog", plugin_, "growing") == 4; }));
+    c->stop();
+}
+
 TEST_F(EventConsumersTest, RefusesAConsumerTwiceOrWithoutAFunction)
 {
     Calls calls;
