@@ -21,7 +21,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
-from postfix_harness import Postfix, make_ca  # noqa: E402
+from authority import Authority  # noqa: E402
+from postfix_harness import Postfix  # noqa: E402
 from smtp_submission import (MEMORY_CHECK_AND_CPU_ROWS, MemorySampler, cpu_busy_percent,  # noqa: E402
                              cpu_jiffies, message, percentile_ms, print_table, session)
 
@@ -138,21 +139,19 @@ class MaildirReceiver:
 def bench_postfix(root, args):
     """alpha's Postfix takes the submissions and relays them to beta's Postfix, which requires
     a client certificate of alpha's CA and delivers into the recipient's maildir."""
-    cas = {}
-    for name in (ALPHA, BETA):
-        (root / "postfix-ca" / name).mkdir(parents=True)
-        cas[name] = make_ca(root / "postfix-ca" / name, f"/C=FR/O=CA {name}/CN=Test CA {name}")
+    (root / "postfix-pki").mkdir()
+    cas = {name: Authority(root / "postfix-pki", f"CA {name}") for name in (ALPHA, BETA)}
     beta = Postfix(root, BETA, [RECIPIENT], name="postfix-beta", hostname=f"mx.{BETA}")
-    beta.use_certificate(*cas[BETA], f"/C=FR/O=Operateur beta/CN=mx.{BETA}")
-    beta.require_client_certificates(cas[ALPHA][0])
+    beta.use_certificate(*cas[BETA].issue("beta", f"/C=FR/O=Operateur beta/CN=mx.{BETA}", beta.hostname))
+    beta.require_client_certificates(cas[ALPHA].cert)
     # Started before alpha is set up: alpha's free port is then chosen with beta's taken.
     beta_master = beta.start()
     alpha = Postfix(root, name="postfix-alpha", hostname=f"mx.{ALPHA}")
     try:
-        alpha.use_certificate(*cas[ALPHA], f"/C=FR/O=Operateur alpha/CN=mx.{ALPHA}")
-        alpha.relay_to(BETA, beta, cas[BETA][0])
+        alpha.use_certificate(*cas[ALPHA].issue("alpha", f"/C=FR/O=Operateur alpha/CN=mx.{ALPHA}", alpha.hostname))
+        alpha.relay_to(BETA, beta, cas[BETA].cert)
         alpha_master = alpha.start()
-        target = {"port": alpha.port, "ca": str(cas[ALPHA][0]), "password": None}
+        target = {"port": alpha.port, "ca": str(cas[ALPHA].cert), "password": None}
         result = run_relay(target, args, [alpha_master, beta_master], MaildirReceiver(beta))
         result["queued"] = alpha.queued() + beta.queued()
     finally:

@@ -13,31 +13,6 @@ from plexus_harness import free_port_offset
 QUEUE_DIRS = ("maildrop", "incoming", "active", "deferred", "hold", "corrupt")
 
 
-def openssl(*args):
-    subprocess.run(["openssl", *args], check=True, capture_output=True)
-
-
-def make_ca(directory, subject):
-    """A self-signed RSA 2048 test CA: (certificate, key) in directory."""
-    cert, key = Path(directory) / "ca.crt", Path(directory) / "ca.key"
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-sha256", "-subj", subject,
-            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-            "-keyout", str(key), "-out", str(cert))
-    return cert, key
-
-
-def issue_certificate(ca, ca_key, subject, name, directory):
-    """An RSA 2048 certificate for `name` (serverAuth and clientAuth: an MTA's certificate
-    serves both ways) issued by (ca, ca_key): (certificate, key) in directory."""
-    directory = Path(directory)
-    cert, key, csr, ext = (directory / f"{name}.{suffix}" for suffix in ("crt", "key", "csr", "ext"))
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr), "-subj", subject)
-    ext.write_text(f"extendedKeyUsage = serverAuth, clientAuth\nsubjectAltName = DNS:{name}\n")
-    openssl("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key), "-CAcreateserial",
-            "-days", "2", "-sha256", "-extfile", str(ext), "-out", str(cert))
-    return cert, key
-
-
 def read_all(fd):
     """Everything written to a pty whose writers have all exited."""
     chunks = []
@@ -70,8 +45,9 @@ class Postfix:
             os.chown(d, owner.pw_uid, owner.pw_gid)
         # A self-signed certificate until use_certificate() gives one from a CA.
         self.certificate, self.key = self.etc / "cert.pem", self.etc / "key.pem"
-        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN={hostname}",
-                "-keyout", str(self.key), "-out", str(self.certificate))
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-subj", f"/CN={hostname}", "-keyout", str(self.key), "-out", str(self.certificate)],
+                       check=True, capture_output=True)
         self.settings = {
             "compatibility_level": "3.6",
             "queue_directory": self.queue,
@@ -105,10 +81,9 @@ class Postfix:
                 "virtual_gid_maps": f"static:{owner.pw_gid}",
             })
 
-    def use_certificate(self, ca, ca_key, subject):
-        """A certificate `subject` for our hostname issued by (ca, ca_key), presented as
-        server certificate and, to the servers we relay to, as client certificate."""
-        self.certificate, self.key = issue_certificate(ca, ca_key, subject, self.hostname, self.etc)
+    def use_certificate(self, certificate, key):
+        """Presented as server certificate and, to the servers we relay to, as client certificate."""
+        self.certificate, self.key = certificate, key
         self.settings.update({
             "smtpd_tls_cert_file": self.certificate,
             "smtpd_tls_key_file": self.key,

@@ -277,7 +277,15 @@ def postfix(peer):
     root = Path(tempfile.mkdtemp(prefix="relay-postfix-"))
     root.chmod(0o755)
     pf = Postfix(root, POSTFIX_DOMAIN, [DR_Z], hostname=f"mx.{POSTFIX_DOMAIN}")
-    pf.use_certificate(peer.ca, peer.dir / "pki/ca.key", f"/C=FR/O=Operateur Postfix/CN=mx.{POSTFIX_DOMAIN}")
+    subprocess.run(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(pf.etc / "mx.key"),
+                    "-out", str(pf.etc / "mx.csr"), "-subj", f"/C=FR/O=Operateur Postfix/CN=mx.{POSTFIX_DOMAIN}"],
+                   check=True, capture_output=True)
+    (pf.etc / "ext.cnf").write_text(f"extendedKeyUsage = serverAuth, clientAuth\nsubjectAltName = DNS:mx.{POSTFIX_DOMAIN}\n")
+    subprocess.run(["openssl", "x509", "-req", "-in", str(pf.etc / "mx.csr"), "-CA", str(peer.ca),
+                    "-CAkey", str(peer.dir / "pki/ca.key"), "-CAcreateserial", "-days", "2", "-sha256",
+                    "-extfile", str(pf.etc / "ext.cnf"), "-out", str(pf.etc / "mx.crt")],
+                   check=True, capture_output=True)
+    pf.use_certificate(pf.etc / "mx.crt", pf.etc / "mx.key")
     pf.require_client_certificates(peer.ca)
     pf.settings["smtpd_tls_received_header"] = "yes"
     try:
