@@ -144,7 +144,6 @@ def bench_postfix(root, args):
     beta = Postfix(root, BETA, [RECIPIENT], name="postfix-beta", hostname=f"mx.{BETA}")
     beta.use_certificate(*cas[BETA].issue("beta", f"/C=FR/O=Operateur beta/CN=mx.{BETA}", beta.hostname))
     beta.require_client_certificates(cas[ALPHA].cert)
-    # Started before alpha is set up: alpha's free port is then chosen with beta's taken.
     beta_master = beta.start()
     alpha = Postfix(root, name="postfix-alpha", hostname=f"mx.{ALPHA}")
     try:

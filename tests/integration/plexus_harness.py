@@ -1,6 +1,7 @@
 """Starts real plexusd instances for the integration tests and talks to them
 with real clients (smtplib, openssl, swaks, curl)."""
 import base64
+import collections
 import imaplib
 import json
 import os
@@ -29,16 +30,22 @@ def _port_free(port):
             return False
 
 
+# The last offsets handed out: a server set up but not started yet leaves its ports free,
+# and tests set up a few servers before starting them.
+_offsets_given = collections.deque(maxlen=8)
+
+
 def free_port_offset():
-    """An offset N such that N+25, N+587, ... are all free on 127.0.0.1."""
+    """An offset N such that N+25, N+587, ... are all free on 127.0.0.1 and not given lately."""
     for _ in range(200):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             base = s.getsockname()[1]
         offset = (base // 1000) * 1000
-        if offset + 1000 > 65535 or offset < 20000:
+        if offset + 1000 > 65535 or offset < 20000 or offset in _offsets_given:
             continue
         if all(_port_free(offset + p) for p in SERVICES.values()):
+            _offsets_given.append(offset)
             return offset
     raise RuntimeError("no free port range")
 
