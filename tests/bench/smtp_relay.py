@@ -15,13 +15,16 @@ import multiprocessing
 import os
 import re
 import shutil
+import sqlite3
 import sys
 import tempfile
 import time
+from contextlib import closing
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 from authority import Authority  # noqa: E402
+from plexus_harness import PLEXUSCTL, PLEXUSD, Plexus  # noqa: E402
 from postfix_harness import Postfix  # noqa: E402
 from smtp_submission import (MEMORY_CHECK_AND_CPU_ROWS, MemorySampler, cpu_busy_percent,  # noqa: E402
                              cpu_jiffies, message, percentile_ms, print_table, session)
@@ -115,6 +118,54 @@ def run_relay(target, args, server_pids, receiver):
     }
 
 
+# --- Plexus ------------------------------------------------------------------------
+
+def store_rows(plexus, sql):
+    """Rows of a query on an instance's SQLite store, read-only (plexusd may be running: WAL)."""
+    with closing(sqlite3.connect(f"file:{plexus.dir / 'plexus.db'}?mode=ro", uri=True, timeout=10)) as db:
+        return db.execute(sql).fetchall()
+
+
+class EventLogReceiver:
+    """What the receiving plexusd stored: its `message.received` events, appended in the
+    commit that stores the message in the mailbox, with their time (microseconds)."""
+
+    def __init__(self, plexus):
+        self.plexus = plexus
+
+    def count(self):
+        return store_rows(self.plexus, "SELECT count(*) FROM events WHERE type = 'message.received'")[0][0]
+
+    def arrivals(self):
+        rows = store_rows(self.plexus, "SELECT object, time FROM events WHERE type = 'message.received'")
+        return [(message_id.strip(), time_us / 1e6) for message_id, time_us in rows]
+
+
+def bench_plexus(root, args):
+    """alpha's plexusd takes the submissions (AUTH PLAIN) and relays them through its outbound
+    queue to beta's MX, each trusting the other's development CA, both listing the other's
+    certificate DN in their whitelist; alpha has a static route to beta."""
+    alpha, beta = Plexus(root / "plexus", ALPHA), Plexus(root / "plexus", BETA)
+    alpha.add_mailbox(SENDER, "PER", "810000000001", PASSWORD)
+    beta.add_mailbox(RECIPIENT, "PER", "810000000002")
+    for here, there in ((alpha, beta), (beta, alpha)):
+        here.write_whitelist([(ALPHA, alpha.server_dn()), (BETA, beta.server_dn())])
+        r = here.ctl("trust", "add", str(there.ca))
+        assert r.returncode == 0, r.stderr
+    r = alpha.ctl("route", "set", BETA, f"127.0.0.1:{beta.ports['mx']}")
+    assert r.returncode == 0, r.stderr
+    beta.start()
+    try:
+        alpha.start()
+        target = {"port": alpha.ports["submission"], "ca": str(alpha.ca), "password": PASSWORD}
+        result = run_relay(target, args, [alpha.proc.pid, beta.proc.pid], EventLogReceiver(beta))
+        result["queued"] = store_rows(alpha, "SELECT count(*) FROM outbound")[0][0]
+    finally:
+        alpha.stop()
+        beta.stop()
+    return result
+
+
 # --- Postfix -------------------------------------------------------------------------
 
 class MaildirReceiver:
@@ -173,7 +224,8 @@ def parse_args():
     ap.add_argument("--clients", type=int, default=20, help="concurrent submission sessions (default 20)")
     ap.add_argument("--timeout", type=float, default=300,
                     help="seconds allowed for submitting, then for delivering (default 300)")
-    ap.add_argument("--servers", default="postfix", help="comma-separated subset of postfix (default postfix)")
+    ap.add_argument("--servers", default="plexus,postfix",
+                    help="comma-separated subset of plexus,postfix (default plexus,postfix)")
     ap.add_argument("--json", help="also write the results to this file")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory (for debugging)")
     return ap.parse_args()
@@ -182,6 +234,8 @@ def parse_args():
 def main():
     args = parse_args()
     servers = args.servers.split(",")
+    if "plexus" in servers and not (PLEXUSD.exists() and PLEXUSCTL.exists()):
+        sys.exit(f"{PLEXUSD} or {PLEXUSCTL} missing: build first (make build) or set PLEXUS_BUILD_DIR")
     # Not /tmp's mkdtemp default mode: Postfix's unprivileged processes must traverse it.
     root = Path(tempfile.mkdtemp(prefix="plexus-relay-bench-"))
     root.chmod(0o755)
@@ -190,16 +244,26 @@ def main():
         for name in servers:
             print(f"{name}: {args.clients} clients, {args.messages} messages of 10 KB relayed {ALPHA} -> {BETA} ...",
                   flush=True)
-            results[name] = {"postfix": bench_postfix}[name](root, args)
+            results[name] = {"plexus": bench_plexus, "postfix": bench_postfix}[name](root, args)
     finally:
         if args.keep:
             print(f"kept {root}")
         else:
             shutil.rmtree(root, ignore_errors=True)
-    print_table(results, ROWS)
+    if "plexus" in results and "postfix" in results:
+        results["plexus_postfix_throughput_ratio"] = round(
+            results["plexus"]["messages_per_s"] / results["postfix"]["messages_per_s"], 2)
+    figures = {n: r for n, r in results.items() if isinstance(r, dict)}
+    print_table(figures, ROWS)
+    if "plexus_postfix_throughput_ratio" in results:
+        print(f"end-to-end throughput ratio Plexus/Postfix: {results['plexus_postfix_throughput_ratio']}")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
-    ok = all(r["stored"] + r["queued"] == r["acked"] and not r["errors"] for r in results.values())
+    for name, r in figures.items():
+        if r["stored"] < r["acked"]:
+            print(f"{name}: {r['acked'] - r['stored']} of {r['acked']} not delivered within {args.timeout:g} s")
+    # A relay run counts only if every acknowledged message reached the mailbox, once.
+    ok = all(r["stored"] == r["acked"] and not r["errors"] for r in figures.values())
     sys.exit(0 if ok else 1)
 
 
