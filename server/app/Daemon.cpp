@@ -1,5 +1,6 @@
 #include "app/Daemon.h"
 
+#include "accounts/AccountStore.h"
 #include "accounts/Authenticator.h"
 #include "events/EventLog.h"
 #include "http/Autoconfig.h"
@@ -11,6 +12,10 @@
 #include "net/Listener.h"
 #include "plugins/DirectoryService.h"
 #include "plugins/PluginHost.h"
+#include "queue/DsnNotifier.h"
+#include "queue/OutboundQueue.h"
+#include "relay/Routing.h"
+#include "relay/SmtpRelayClient.h"
 #include "store/ChangeNotifier.h"
 #include "store/CommitQueue.h"
 #include "store/ConnectionPool.h"
@@ -37,6 +42,21 @@ sigset_t controlSignals()
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
     return set;
+}
+
+// Where the queue's delivery reports go: the sender's INBOX when it is a mailbox
+// here, nowhere for an unknown address of our own domains (nobody to tell), and
+// the sender's operator otherwise.
+queue::FindReportDestination reportDestinations(store::ConnectionPool& reads, const std::set<std::string>& localDomains)
+{
+    return [&reads, &localDomains](const std::string& address) {
+        using Kind = queue::ReportDestination::Kind;
+        if (!localDomains.contains(accounts::domainOf(address))) return queue::ReportDestination{Kind::Remote, {}};
+        auto db = reads.acquire();
+        const auto account = accounts::AccountStore::find(*db, address);
+        if (!account) return queue::ReportDestination{Kind::Nowhere, {}};
+        return queue::ReportDestination{Kind::Mailbox, {account->id, account->address}};
+    };
 }
 
 }  // namespace
@@ -74,18 +94,39 @@ int runDaemon(const Settings& settings)
     store::ChangeNotifier changes;
     intake::TextIndexer indexer(mailboxes, reads, commits);
     const auto currentWhitelist = [&whitelist] { return whitelist.current(); };
+    std::atomic<bool> stopping{false};
+    const std::function<bool()> isStopping = [&stopping] { return stopping.load(); };
+
+    // Mail for other operators: the outbound queue, the relay client it sends
+    // through, and the delivery reports it owes to senders.
+    relay::Router router(std::make_shared<relay::SystemResolver>(), settings.routes);
+    relay::SmtpRelayClient relayClient(settings.relayClient, router, tls, currentWhitelist, isStopping);
+    // A report queued for another operator needs no wake-up: the queue rescans
+    // as soon as the attempt that made it is finished.
+    queue::DsnNotifier reports({settings.hostname, settings.primaryDomain},
+                               intake::DeliveryServices{mailboxes, commits, changes, indexer, {}},
+                               reportDestinations(reads, settings.smtp.localDomains));
+    queue::OutboundQueue outbound(settings.relay, {reads, commits, mailboxes}, relayClient, reports);
+    const auto outboundQueued = [&outbound] { outbound.wake(); };
+    log.information("relay: %z static route(s), MX lookups for other domains", router.routes()->entries().size());
+
     // Until the national directory is synced (directory/), plugins look up this instance's mailboxes.
     plugins::LocalDirectory directory(reads);
     plugins::PluginHost plugins(
         plugins::HostServices{mailboxes, commits, reads, changes, indexer, directory, currentWhitelist, settings.hostname,
                               settings.smtp.localDomains, settings.smtp.limits.messageSize,
-                              settings.smtp.limits.headerSize, settings.defaultQuotaBytes},
+                              settings.smtp.limits.headerSize, settings.defaultQuotaBytes, outboundQueued},
         settings.plugins);
     plugins.start();
-    smtp::SmtpServices services{mailboxes, commits, reads, changes, indexer, authenticator, tls, currentWhitelist, plugins};
+    outbound.start();
+    const auto reportDelivered = [&reports, &outbound](const queue::OutboundMessage& message,
+                                                       const std::vector<queue::NoticeRecipient>& recipients) {
+        reports.deliveredHere(message, recipients);
+        outbound.wake();  // a report to another operator's sender is queued
+    };
+    smtp::SmtpServices services{mailboxes, commits, reads, changes, indexer, authenticator, tls, currentWhitelist,
+                                plugins, outboundQueued, reportDelivered};
 
-    std::atomic<bool> stopping{false};
-    const std::function<bool()> isStopping = [&stopping] { return stopping.load(); };
     // IDLE sessions wait without a thread; a change to their folder resumes them.
     net::IdleParker parker(settings.imap.limits.maxIdleSessions, settings.maxSessions);
     changes.setObserver([&parker](std::int64_t folderId) { parker.wake(folderId); });
@@ -142,16 +183,20 @@ int runDaemon(const Settings& settings)
         int signal = 0;
         sigwait(&signals, &signal);
         if (signal != SIGHUP) break;
-        log.information("SIGHUP: reloading certificates and the whitelist");
+        log.information("SIGHUP: reloading certificates, the whitelist, [relay] and [routes]");
         try {
+            const auto reloaded = loadSettings(settings.configPath);
             tls.reload();
-            whitelist.reconfigure(loadSettings(settings.configPath).whitelist);  // whitelist source may have changed
+            whitelist.reconfigure(reloaded.whitelist);  // whitelist source may have changed
+            router.replaceRoutes(reloaded.routes);
+            relayClient.reconfigure(reloaded.relayClient);
+            outbound.reconfigure(reloaded.relay);
             const auto refreshed = whitelist.refreshNow();
-            log.information(refreshed.ok ? "reloaded; whitelist has %z domains"
-                                         : "reloaded the certificates; whitelist refresh failed, %z domains kept",
-                            refreshed.domains);
+            log.information(refreshed.ok ? "reloaded; whitelist has %z domains, %z static route(s)"
+                                         : "reloaded; whitelist refresh failed, %z domains kept; %z static route(s)",
+                            refreshed.domains, reloaded.routes.entries().size());
         } catch (const std::exception& e) {
-            log.error("reload failed, keeping the previous certificates and whitelist: %s", std::string(e.what()));
+            log.error("reload failed, keeping the previous settings: %s", std::string(e.what()));
         }
     }
     log.information("stopping: finishing sessions");
@@ -159,6 +204,7 @@ int runDaemon(const Settings& settings)
     api.stop();
     for (auto& listener : listeners) listener->stop();
     parker.stop();  // idling sessions say BYE too
+    outbound.stop();  // attempts in progress are cut short and recorded
     plugins.stop();
     log.information("stopped");
     return 0;

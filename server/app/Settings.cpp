@@ -117,10 +117,17 @@ Settings loadSettings(const std::string& path)
         s.auth.throttle.window = std::chrono::seconds(positive<int>(*config, "auth.throttle_window", 300));
         s.auth.throttle.lockout = s.auth.throttle.window;
         s.plugins = plugins::loadPluginSettings(*config, s.dataDir);
+        s.relay = queue::loadRelaySettings(*config);
+        s.relayClient = relay::ClientSettings::fromConfig(*config);
+        s.routes = relay::RouteTable::fromConfig(*config);
         return s;
     } catch (const Poco::SyntaxException& e) {
         throw ConfigError("in " + path + ": " + e.displayText());
     } catch (const plugins::PluginConfigError& e) {
+        throw ConfigError("in " + path + ": " + e.what());
+    } catch (const queue::RelayConfigError& e) {
+        throw ConfigError("in " + path + ": " + e.what());
+    } catch (const relay::RelayError& e) {
         throw ConfigError("in " + path + ": " + e.what());
     }
 }

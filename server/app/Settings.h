@@ -6,6 +6,9 @@
 #include "net/TlsContext.h"
 #include "imap/ImapServer.h"
 #include "plugins/PluginSettings.h"
+#include "queue/RelaySettings.h"
+#include "relay/Routing.h"
+#include "relay/SmtpRelayClient.h"
 #include "smtp/SmtpServer.h"
 #include "trust/WhitelistSource.h"
 
@@ -37,6 +40,9 @@ struct Settings {
     imap::ImapSettings imap;
     accounts::AuthPolicy auth;
     std::vector<plugins::PluginSettings> plugins;  // in load order
+    queue::RelaySettings relay;           // [relay]: the outbound queue's schedule and limits
+    relay::ClientSettings relayClient;    // [relay]: the relay client's timeouts
+    relay::RouteTable routes;             // [routes]
 };
 
 class ConfigError : public std::runtime_error {

@@ -93,6 +93,7 @@ void deliverMessage(DeliveryServices& services, const MessageReceiver::Received&
         services.changes.notify(copy.mailboxId, static_cast<std::uint32_t>(copy.uid));
         services.indexer.schedule(copy.mailboxId);
     }
+    if (!envelope.remote.empty() && services.outboundQueued) services.outboundQueued();
 }
 
 }  // namespace plexus::intake

@@ -1,7 +1,8 @@
 // A received message made durable for its recipients, the one way every
 // message enters the store (SMTP, and plugins' submissions): one blob, a row
 // in each local recipient's INBOX, one outbound entry per remote domain, and
-// its event, in one transaction; then IDLE sessions and the text indexer are told.
+// its event, in one transaction; then IDLE sessions, the text indexer and the
+// outbound queue are told.
 #pragma once
 
 #include "events/EventLog.h"
@@ -14,6 +15,7 @@
 #include <Poco/JSON/Object.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -54,6 +56,9 @@ struct DeliveryServices {
     store::CommitQueue& commits;
     store::ChangeNotifier& changes;
     TextIndexer& indexer;
+    // Called once outbound entries are durable, so that the queue runner sends them
+    // at once rather than at its next scan; empty: nothing to tell.
+    std::function<void()> outboundQueued;
 };
 
 // The queue id of a message: the blob's name, short enough for logs and replies.

@@ -101,7 +101,8 @@ plexus_status submitMessage(plexus_host* host, const plexus_submission* submissi
         Poco::JSON::Object detail;
         detail.set("service", "plugin");
         detail.set("plugin", host->name());
-        intake::DeliveryServices delivery{services.mailboxes, services.commits, services.changes, services.indexer};
+        intake::DeliveryServices delivery{services.mailboxes, services.commits, services.changes, services.indexer,
+                                          services.outboundQueued};
         intake::deliverMessage(delivery, received, envelope, {host->actor(), "local", detail});
         const std::string queueId = intake::queueIdOf(received);
         host->log.information("submitted %s from <%s> for %z recipient(s)", queueId, envelope.sender,

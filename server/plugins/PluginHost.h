@@ -94,6 +94,7 @@ struct HostServices {
     std::uint64_t maxMessageSize = 50ull << 20;
     std::uint64_t maxHeaderSize = 256u << 10;
     std::int64_t defaultQuotaBytes = 1ll << 30;
+    std::function<void()> outboundQueued;  // a submission has remote recipients: the queue runner sends it
 };
 
 class PluginHost {

@@ -68,20 +68,26 @@ DsnNotifier::DsnNotifier(DsnSettings settings, intake::DeliveryServices services
 
 void DsnNotifier::delayed(const OutboundMessage& message, const std::vector<NoticeRecipient>& recipients)
 {
-    report(ReportKind::Delay, message, recipients);
+    report(ReportKind::Delay, RecipientAction::Delayed, message, recipients);
 }
 
 void DsnNotifier::failed(const OutboundMessage& message, const std::vector<NoticeRecipient>& recipients)
 {
-    report(ReportKind::Failure, message, recipients);
+    report(ReportKind::Failure, RecipientAction::Failed, message, recipients);
 }
 
 void DsnNotifier::delivered(const OutboundMessage& message, const std::vector<NoticeRecipient>& recipients)
 {
-    report(ReportKind::Success, message, recipients);
+    // A success notice comes only when the peer took no DSN request: "relayed" (RFC 3461 §5.2.2).
+    report(ReportKind::Success, RecipientAction::Relayed, message, recipients);
 }
 
-void DsnNotifier::report(ReportKind kind, const OutboundMessage& message,
+void DsnNotifier::deliveredHere(const OutboundMessage& message, const std::vector<NoticeRecipient>& recipients)
+{
+    report(ReportKind::Success, RecipientAction::Delivered, message, recipients);
+}
+
+void DsnNotifier::report(ReportKind kind, RecipientAction action, const OutboundMessage& message,
                          const std::vector<NoticeRecipient>& recipients)
 {
     const std::string kindName(nameOf(kind));
@@ -108,10 +114,6 @@ void DsnNotifier::report(ReportKind kind, const OutboundMessage& message,
     input.returnLimit = settings_.returnLimit;
     input.queueId = message.queueId;
     input.arrivalDate = fromEpochSeconds(message.createdAt);
-    // A success notice comes only when the peer took no DSN request: "relayed" (RFC 3461 §5.2.2).
-    const auto action = kind == ReportKind::Failure ? RecipientAction::Failed
-                        : kind == ReportKind::Delay ? RecipientAction::Delayed
-                                                    : RecipientAction::Relayed;
     for (const auto& notice : recipients) input.recipients.push_back(reportOf(action, notice, message));
     auto content = message.openContent();
     input.original = {content.size(), [&content](std::uint64_t offset, std::uint64_t length) {

@@ -46,9 +46,13 @@ public:
     void delayed(const OutboundMessage& message, const std::vector<NoticeRecipient>& recipients) override;
     void failed(const OutboundMessage& message, const std::vector<NoticeRecipient>& recipients) override;
     void delivered(const OutboundMessage& message, const std::vector<NoticeRecipient>& recipients) override;
+    // Final delivery here, into the mailboxes of recipients that asked for a
+    // success notice (NOTIFY=SUCCESS, RFC 3461 §4.1): Action "delivered" (RFC 3464 §2.3.3).
+    void deliveredHere(const OutboundMessage& message, const std::vector<NoticeRecipient>& recipients);
 
 private:
-    void report(ReportKind kind, const OutboundMessage& message, const std::vector<NoticeRecipient>& recipients);
+    void report(ReportKind kind, RecipientAction action, const OutboundMessage& message,
+                const std::vector<NoticeRecipient>& recipients);
 
     DsnSettings settings_;
     intake::DeliveryServices services_;

@@ -92,7 +92,7 @@ OutboundQueue::Metrics::Metrics()
 }
 
 OutboundQueue::OutboundQueue(RelaySettings settings, QueueServices services, Transport& transport, Notifier& notifier)
-    : settings_(settings), services_(services), transport_(transport), notifier_(notifier)
+    : services_(services), transport_(transport), notifier_(notifier), settings_(settings)
 {
 }
 
@@ -110,9 +110,30 @@ void OutboundQueue::start()
         log().warning("%z queue entries were being delivered when plexusd stopped: their pending recipients are "
                       "attempted again",
                       interrupted);
-    for (std::size_t i = 0; i < settings_.maxDeliveries; ++i)
-        workers_.emplace_back([this](std::stop_token stop) { work(stop); });
+    startWorkers(currentSettings().maxDeliveries);
     scheduler_ = std::jthread([this](std::stop_token stop) { schedule(stop); });
+}
+
+void OutboundQueue::startWorkers(std::size_t count)
+{
+    while (workers_.size() < count) workers_.emplace_back([this](std::stop_token stop) { work(stop); });
+}
+
+void OutboundQueue::reconfigure(const RelaySettings& settings)
+{
+    {
+        std::lock_guard lock(mutex_);
+        settings_ = settings;
+        ++changes_;
+    }
+    if (scheduler_.joinable()) startWorkers(settings.maxDeliveries);
+    changed_.notify_all();
+}
+
+RelaySettings OutboundQueue::currentSettings()
+{
+    std::lock_guard lock(mutex_);
+    return settings_;
 }
 
 void OutboundQueue::wake()
@@ -144,7 +165,7 @@ void OutboundQueue::schedule(const std::stop_token& stop)
             std::lock_guard lock(mutex_);
             seen = changes_;
         }
-        milliseconds wait = settings_.scanInterval;
+        milliseconds wait = currentSettings().scanInterval;
         try {
             wait = dispatchDue();
             refreshGauges();
@@ -165,26 +186,29 @@ milliseconds OutboundQueue::dispatchDue()
     for (;;) {
         Exclusions excluded;
         std::size_t freeSlots = 0;
+        RelaySettings settings;
         {
             std::lock_guard lock(mutex_);
-            freeSlots = settings_.maxDeliveries - inHand_.size();
+            settings = settings_;
+            // Fewer than in hand after a reconfigure: none until enough have finished.
+            freeSlots = settings.maxDeliveries - std::min(settings.maxDeliveries, inHand_.size());
             excluded.ids.assign(inHand_.begin(), inHand_.end());
             for (const auto& [domain, running] : perDomain_)
-                if (running >= settings_.maxPerDestination) excluded.domains.push_back(domain);
+                if (running >= settings.maxPerDestination) excluded.domains.push_back(domain);
         }
-        if (freeSlots == 0) return settings_.scanInterval;  // a finished attempt wakes us first
+        if (freeSlots == 0) return settings.scanInterval;  // a finished attempt wakes us first
         const std::int64_t now = nowMs();
         auto due = QueueStore::due(*db, now, freeSlots, excluded);
         if (due.empty()) {
             const auto next = QueueStore::nextDue(*db, excluded);
-            if (!next) return settings_.scanInterval;
-            return std::clamp(milliseconds(*next - now), milliseconds(0), settings_.scanInterval);
+            if (!next) return settings.scanInterval;
+            return std::clamp(milliseconds(*next - now), milliseconds(0), settings.scanInterval);
         }
         {
             std::lock_guard lock(mutex_);
             for (auto& entry : due) {
                 auto& running = perDomain_[destinationKey(entry.domain)];
-                if (running >= settings_.maxPerDestination) continue;  // the next round leaves its domain out
+                if (running >= settings.maxPerDestination) continue;  // the next round leaves its domain out
                 ++running;
                 inHand_.insert(entry.id);
                 readyEntries_.push_back(std::move(entry));
@@ -250,7 +274,8 @@ void OutboundQueue::serve(const QueueEntry& entry, const std::stop_token& stop)
     if (!stop.stop_requested()) handNotices(entry.id);
 }
 
-OutboundMessage OutboundQueue::messageFor(const QueueEntry& entry, std::vector<OutboundRecipient> recipients) const
+OutboundMessage OutboundQueue::messageFor(const QueueEntry& entry, std::vector<OutboundRecipient> recipients,
+                                          const RelaySettings& settings) const
 {
     OutboundMessage message;
     message.id = entry.id;
@@ -262,7 +287,7 @@ OutboundMessage OutboundQueue::messageFor(const QueueEntry& entry, std::vector<O
     message.domain = entry.domain;
     message.recipients = std::move(recipients);
     message.createdAt = entry.createdAt;
-    message.expiresAt = expiryMs(entry, settings_) / 1000;
+    message.expiresAt = expiryMs(entry, settings) / 1000;
     message.size = entry.size;
     message.openContent = [&mailboxes = services_.mailboxes, path = entry.blobPath] { return mailboxes.openBlob(path); };
     return message;
@@ -273,12 +298,13 @@ void OutboundQueue::attempt(const QueueEntry& entry)
     std::vector<OutboundRecipient> pending;
     for (const auto& r : entry.recipients)
         if (r.state == RecipientState::Pending) pending.push_back(r.recipient);
-    const auto message = messageFor(entry, std::move(pending));
+    const auto settings = currentSettings();
+    const auto message = messageFor(entry, std::move(pending), settings);
     const auto started = Clock::now();
     const auto result = message.recipients.empty() ? AttemptResult{} : deliverCatching(transport_, message);
     metrics_.attemptSeconds.observe(std::chrono::duration<double>(Clock::now() - started).count());
 
-    const auto record = afterAttempt(entry, result, settings_, nowMs());
+    const auto record = afterAttempt(entry, result, settings, nowMs());
     bool recorded = false;
     // The results and their events in one commit, before anything else is done about them.
     services_.commits
@@ -317,6 +343,7 @@ void OutboundQueue::handNotices(std::int64_t entryId)
         entry = QueueStore::find(*db, entryId);
     }
     if (!entry) return;
+    const auto settings = currentSettings();
 
     struct Handed {
         NoticeKind kind;
@@ -335,7 +362,7 @@ void OutboundQueue::handNotices(std::int64_t entryId)
             done.positions.push_back(r.position);
         }
         if (concerned.empty()) continue;
-        const auto message = messageFor(*entry, std::move(addresses));
+        const auto message = messageFor(*entry, std::move(addresses), settings);
         try {
             if (kind == NoticeKind::Failed) notifier_.failed(message, concerned);
             else if (kind == NoticeKind::Delayed) notifier_.delayed(message, concerned);
@@ -352,7 +379,7 @@ void OutboundQueue::handNotices(std::int64_t entryId)
     const std::int64_t now = nowMs();
     // A notice that cannot be sent for a whole lifetime after the last attempt is given up.
     const bool giveUp = !allHanded && entry->state == EntryState::Done &&
-                        now >= entry->lastAttempt * 1000 + settings_.lifetime.count();
+                        now >= entry->lastAttempt * 1000 + settings.lifetime.count();
     if (giveUp) log().error("queue entry %Ld (%s): notices given up", entry->id, entry->queueId);
     std::optional<QueueStore::Removed> removed;
     services_.commits
@@ -362,7 +389,7 @@ void OutboundQueue::handNotices(std::int64_t entryId)
                 for (const auto& r : entry->recipients)
                     if (r.notice) QueueStore::clearNotices(db, entry->id, *r.notice, {r.position});
             } else if (!allHanded) {
-                QueueStore::postponeNotices(db, entry->id, now + settings_.firstRetry.count());
+                QueueStore::postponeNotices(db, entry->id, now + settings.firstRetry.count());
             }
             removed = QueueStore::removeIfFinished(db, entry->id);
         })

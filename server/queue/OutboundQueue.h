@@ -56,6 +56,10 @@ public:
     void start();
     // New entries were committed (or retried): they are attempted now, not at the next scan.
     void wake();
+    // New [relay] settings (SIGHUP): the schedule and limits apply from the next
+    // round, the rules from the next attempt. A larger max_deliveries starts more
+    // threads; a smaller one leaves some idle.
+    void reconfigure(const RelaySettings& settings);
     // Ends waits at once; attempts in progress finish and are recorded (the
     // transport's own timeouts bound them), then the threads are joined.
     void stop();
@@ -79,10 +83,12 @@ private:
     void serve(const QueueEntry& entry, const std::stop_token& stop);
     void attempt(const QueueEntry& entry);
     void handNotices(std::int64_t entryId);
-    OutboundMessage messageFor(const QueueEntry& entry, std::vector<OutboundRecipient> recipients) const;
+    OutboundMessage messageFor(const QueueEntry& entry, std::vector<OutboundRecipient> recipients,
+                               const RelaySettings& settings) const;
     void finished(const QueueEntry& entry);
+    RelaySettings currentSettings();
+    void startWorkers(std::size_t count);
 
-    const RelaySettings settings_;
     QueueServices services_;
     Transport& transport_;
     Notifier& notifier_;
@@ -90,6 +96,7 @@ private:
     std::chrono::steady_clock::time_point gaugesRefreshed_;  // scheduler thread only
 
     std::mutex mutex_;
+    RelaySettings settings_;
     std::condition_variable_any changed_;  // the scheduler waits on it
     std::condition_variable_any ready_;    // the workers wait on it
     std::uint64_t changes_ = 0;            // wake() and finished entries

@@ -415,10 +415,23 @@ SmtpRelayClient::SmtpRelayClient(ClientSettings settings, const Router& router, 
 {
 }
 
+void SmtpRelayClient::reconfigure(ClientSettings settings)
+{
+    std::lock_guard lock(mutex_);
+    settings_ = std::move(settings);
+}
+
+ClientSettings SmtpRelayClient::currentSettings() const
+{
+    std::lock_guard lock(mutex_);
+    return settings_;
+}
+
 AttemptResult SmtpRelayClient::deliver(const OutboundMessage& message)
 {
     static Poco::Logger& log = Poco::Logger::get("relay");
     if (message.recipients.empty()) return {};
+    const ClientSettings settings = currentSettings();
     const Route route = router_.route(message.domain);
     if (route.failure != Route::Failure::None) {
         log.information("%s to %s: %s", message.queueId, message.domain, route.reason);
@@ -449,8 +462,8 @@ AttemptResult SmtpRelayClient::deliver(const OutboundMessage& message)
                                                  (failures.empty() ? "" : " (" + failures + ")"));
             const std::string label = hostLabel(host, address);
             try {
-                const auto socket = connectTo(Poco::Net::SocketAddress(address, host.port), settings_.connectTimeout, label);
-                RelaySession session(socket, label, settings_, stopping_);
+                const auto socket = connectTo(Poco::Net::SocketAddress(address, host.port), settings.connectTimeout, label);
+                RelaySession session(socket, label, settings, stopping_);
                 session.open(tls, *whitelist, message.domain);
                 auto result = session.transact(message, *content);
                 log.information("%s to %s via %s (%s): %s", message.queueId, message.domain, label, route.source,

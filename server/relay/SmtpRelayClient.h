@@ -13,6 +13,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 namespace plexus::relay {
@@ -47,7 +48,13 @@ public:
     // (RFC 5321 5.1); once MAIL FROM is sent, the peer's replies are final.
     queue::AttemptResult deliver(const queue::OutboundMessage& message) override;
 
+    // New settings (SIGHUP), for the attempts that start after it.
+    void reconfigure(ClientSettings settings);
+
 private:
+    ClientSettings currentSettings() const;
+
+    mutable std::mutex mutex_;
     ClientSettings settings_;
     const Router& router_;
     const net::TlsContexts& tls_;

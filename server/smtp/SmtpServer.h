@@ -7,6 +7,7 @@
 #include "intake/TextIndexer.h"
 #include "net/TlsContext.h"
 #include "plugins/PluginHost.h"
+#include "queue/Notifier.h"
 #include "store/ChangeNotifier.h"
 #include "store/CommitQueue.h"
 #include "store/ConnectionPool.h"
@@ -21,6 +22,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace plexus::smtp {
 
@@ -55,6 +57,10 @@ struct SmtpServices {
     net::TlsContexts& tls;
     std::function<std::shared_ptr<const trust::Whitelist>()> whitelist;
     plugins::PluginHost& plugins;
+    std::function<void()> outboundQueued;  // a message has remote recipients: the queue runner sends it
+    // Once a message is in the mailboxes of local recipients that asked for a
+    // success notice (NOTIFY=SUCCESS), their "delivered" report to the sender; empty: none.
+    std::function<void(const queue::OutboundMessage&, const std::vector<queue::NoticeRecipient>&)> reportDelivered;
 };
 
 // Runs one SMTP session to its end on an accepted connection.

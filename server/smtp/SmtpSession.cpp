@@ -54,6 +54,7 @@ struct Transaction {
     bool active = false;
     bool smtputf8 = false;
     intake::DeliveryEnvelope envelope;
+    std::vector<queue::OutboundRecipient> successNotices;  // local recipients with NOTIFY=SUCCESS
     std::optional<MessageReceiver> bdat;  // a BDAT transfer in progress
     std::size_t recipientCount() const { return envelope.recipientCount(); }
     // As plugins see it: the recipients accepted so far.
@@ -110,6 +111,7 @@ private:
     bool checkMxSender(const std::string& sender);
     void receiveData();
     void deliver(MessageReceiver& receiver);
+    void reportDelivered(const MessageReceiver::Received& received, const std::string& queueId);
     void refuseMessage(MessageProblem problem);
     std::string receivedHeader() const;
     void resetTransaction() { transaction_ = Transaction{}; }
@@ -591,6 +593,8 @@ void SmtpSession::handleRcpt(const std::string& argument)
         }
         if (!acceptedByPlugins(account->address)) return;
         transaction_.envelope.local.push_back({account->id, account->address});
+        if (recipient.notify.find("SUCCESS") != std::string::npos)
+            transaction_.successNotices.push_back({account->address, recipient.notify, recipient.orcpt});
         reply("250 2.1.5 Recipient OK");
         return;
     }
@@ -767,7 +771,8 @@ void SmtpSession::deliver(MessageReceiver& receiver)
     detail.set("service", serviceName(service_));
     if (peerDn_ && service_ == SmtpService::Mx) detail.set("peer_certificate", peerDn_->toString());
     const auto& envelope = transaction_.envelope;
-    intake::DeliveryServices delivery{services_.mailboxes, services_.commits, services_.changes, services_.indexer};
+    intake::DeliveryServices delivery{services_.mailboxes, services_.commits, services_.changes, services_.indexer,
+                                      services_.outboundQueued};
     try {
         intake::deliverMessage(delivery, received, envelope,
                                {identity_ ? identity_->address : envelope.sender, connection_.peerAddress(), detail});
@@ -786,8 +791,38 @@ void SmtpSession::deliver(MessageReceiver& receiver)
     const std::string queueId = intake::queueIdOf(received);
     log_.information("%s accepted %s from <%s> for %z recipient(s), %Lu bytes", queueId,
                      received.structure.envelope.messageId, envelope.sender, envelope.recipientCount(), received.size);
+    if (!transaction_.successNotices.empty() && !envelope.sender.empty()) reportDelivered(received, queueId);
     reply("250 2.0.0 Ok: queued as " + queueId);
     resetTransaction();
+}
+
+// RFC 3461 §4.1: the success notice asked for, now that the message is in the
+// mailboxes. The message is stored whatever becomes of it: a failure is logged.
+void SmtpSession::reportDelivered(const MessageReceiver::Received& received, const std::string& queueId)
+{
+    if (!services_.reportDelivered) return;
+    const auto& envelope = transaction_.envelope;
+    const std::int64_t now = Poco::Timestamp().epochTime();
+    queue::OutboundMessage message;
+    message.queueId = queueId;
+    message.messageId = received.structure.envelope.messageId;
+    message.sender = envelope.sender;
+    message.envid = envelope.envid;
+    message.ret = envelope.ret;
+    message.recipients = transaction_.successNotices;
+    message.createdAt = now;
+    message.size = received.size;
+    message.openContent = [&mailboxes = services_.mailboxes, path = received.blobPath] {
+        return mailboxes.openBlob(path);
+    };
+    std::vector<queue::NoticeRecipient> delivered;
+    for (const auto& recipient : message.recipients)
+        delivered.push_back({recipient, queue::RecipientState::Delivered, "", "", now});
+    try {
+        services_.reportDelivered(message, delivered);
+    } catch (const std::exception& e) {
+        log_.error("%s: success notice to <%s> not made: %s", queueId, envelope.sender, std::string(e.what()));
+    }
 }
 
 void SmtpSession::handleRset(const std::string& argument)

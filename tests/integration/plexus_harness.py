@@ -30,24 +30,30 @@ def _port_free(port):
             return False
 
 
-# The last offsets handed out: a server set up but not started yet leaves its ports free,
-# and tests set up a few servers before starting them.
-_offsets_given = collections.deque(maxlen=8)
+# The last offsets handed out: instances made together, before any listens, must not share ports.
+_recent_offsets = collections.deque(maxlen=4)
 
 
 def free_port_offset():
-    """An offset N such that N+25, N+587, ... are all free on 127.0.0.1 and not given lately."""
+    """An offset N such that N+25, N+587, ... are all free on 127.0.0.1."""
     for _ in range(200):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             base = s.getsockname()[1]
         offset = (base // 1000) * 1000
-        if offset + 1000 > 65535 or offset < 20000 or offset in _offsets_given:
+        if offset + 1000 > 65535 or offset < 20000 or offset in _recent_offsets:
             continue
         if all(_port_free(offset + p) for p in SERVICES.values()):
-            _offsets_given.append(offset)
+            _recent_offsets.append(offset)
             return offset
     raise RuntimeError("no free port range")
+
+
+def unused_port():
+    """A port on 127.0.0.1 where nobody listens (connections are refused)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def b64url(data):
@@ -109,6 +115,12 @@ class Plexus:
             f"<DateDeGeneration>2026-01-01T00:00:00Z</DateDeGeneration><ListeDomaines>{domains}"
             f"</ListeDomaines></ListeBlancheMSSante>")
 
+    def operator_dn(self):
+        """Our certificate's subject as `plexusctl cert show` prints it: what the whitelist lists for us."""
+        r = self.ctl("cert", "show")
+        assert r.returncode == 0, r.stderr
+        return re.search(r"^subject\s+(.*)$", r.stdout, re.M).group(1)
+
     def server_dn(self):
         r = subprocess.run(["openssl", "x509", "-noout", "-subject", "-nameopt", "RFC2253,-esc_msb",
                             "-in", str(self.dir / "pki/server.crt")], capture_output=True, text=True, check=True)
@@ -134,6 +146,15 @@ class Plexus:
                             str(uid)], capture_output=True, timeout=60)
         assert r.returncode == 0, r.stderr
         return r.stdout
+
+    def metrics(self):
+        """The samples of /metrics: {"name" or "name{labels}": value}."""
+        host = f"mail.{self.domain}:{self.ports['http']}"
+        r = subprocess.run(["curl", "-sS", "--cacert", str(self.ca), "--resolve", f"{host}:127.0.0.1",
+                            f"https://{host}/metrics"], capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        samples = (line.rsplit(" ", 1) for line in r.stdout.splitlines() if line and not line.startswith("#"))
+        return {name: float(value) for name, value in samples}
 
     # --- process -------------------------------------------------------------
     def start(self):
@@ -213,6 +234,34 @@ class Plexus:
         if user:
             c.login(user, password)
         return c
+
+
+def join_trust_space(operators, listed=(), routes=()):
+    """Makes instances operators of one trust space, as `plexusctl` would: each
+    trusts the others' development CA, routes their domains to their MX ports,
+    and holds the same whitelist (each domain with its operator's DN, plus the
+    `listed` (domain, DN) pairs). `routes`: extra (domain, "HOST:PORT") for all."""
+    entries = [(p.domain, p.operator_dn()) for p in operators] + list(listed)
+    for p in operators:
+        p.write_whitelist(entries)
+        for other in operators:
+            if other is not p:
+                r = p.ctl("trust", "add", str(other.ca))
+                assert r.returncode == 0, r.stderr
+        targets = [(o.domain, f"127.0.0.1:{o.ports['mx']}") for o in operators if o is not p] + list(routes)
+        for domain, target in targets:
+            r = p.ctl("route", "set", domain, target)
+            assert r.returncode == 0, r.stderr
+
+
+def eventually(condition, timeout=20, interval=0.1):
+    """Polls `condition` until it returns something true (returned) or `timeout` seconds pass (None)."""
+    deadline = time.time() + timeout
+    while True:
+        result = condition()
+        if result or time.time() > deadline:
+            return result
+        time.sleep(interval)
 
 
 def raw_session(host, port):
