@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 from authority import Authority  # noqa: E402
-from plexus_harness import PLEXUSCTL, PLEXUSD, Plexus  # noqa: E402
+from plexus_harness import PLEXUSCTL, PLEXUSD, Plexus, join_trust_space  # noqa: E402
 from postfix_harness import Postfix  # noqa: E402
 from smtp_submission import (MEMORY_CHECK_AND_CPU_ROWS, MemorySampler, cpu_busy_percent,  # noqa: E402
                              cpu_jiffies, message, percentile_ms, print_table, session)
@@ -143,17 +143,12 @@ class EventLogReceiver:
 
 def bench_plexus(root, args):
     """alpha's plexusd takes the submissions (AUTH PLAIN) and relays them through its outbound
-    queue to beta's MX, each trusting the other's development CA, both listing the other's
-    certificate DN in their whitelist; alpha has a static route to beta."""
+    queue to beta's MX: each trusts the other's development CA, lists the other's certificate
+    DN in its whitelist and routes the other's domain to its MX port."""
     alpha, beta = Plexus(root / "plexus", ALPHA), Plexus(root / "plexus", BETA)
     alpha.add_mailbox(SENDER, "PER", "810000000001", PASSWORD)
     beta.add_mailbox(RECIPIENT, "PER", "810000000002")
-    for here, there in ((alpha, beta), (beta, alpha)):
-        here.write_whitelist([(ALPHA, alpha.server_dn()), (BETA, beta.server_dn())])
-        r = here.ctl("trust", "add", str(there.ca))
-        assert r.returncode == 0, r.stderr
-    r = alpha.ctl("route", "set", BETA, f"127.0.0.1:{beta.ports['mx']}")
-    assert r.returncode == 0, r.stderr
+    join_trust_space([alpha, beta])
     beta.start()
     try:
         alpha.start()
