@@ -149,6 +149,9 @@ def bench_plexus(root, args):
     alpha.add_mailbox(SENDER, "PER", "810000000001", PASSWORD)
     beta.add_mailbox(RECIPIENT, "PER", "810000000002")
     join_trust_space([alpha, beta])
+    if args.per_destination:
+        alpha.set_config("relay", "max_per_destination", str(args.per_destination))
+        alpha.set_config("relay", "max_deliveries", str(max(20, args.per_destination)))
     beta.start()
     try:
         alpha.start()
@@ -195,6 +198,8 @@ def bench_postfix(root, args):
     try:
         alpha.use_certificate(*cas[ALPHA].issue("alpha", f"/C=FR/O=Operateur alpha/CN=mx.{ALPHA}", alpha.hostname))
         alpha.relay_to(BETA, beta, cas[BETA].cert)
+        if args.per_destination:
+            alpha.settings["smtp_destination_concurrency_limit"] = args.per_destination
         alpha_master = alpha.start()
         target = {"port": alpha.port, "ca": str(cas[ALPHA].cert), "password": None}
         result = run_relay(target, args, [alpha_master, beta_master], MaildirReceiver(beta))
@@ -221,6 +226,8 @@ def parse_args():
                     help="seconds allowed for submitting, then for delivering (default 300)")
     ap.add_argument("--servers", default="plexus,postfix",
                     help="comma-separated subset of plexus,postfix (default plexus,postfix)")
+    ap.add_argument("--per-destination", type=int,
+                    help="parallel deliveries to beta, for both systems (default: each one's own, Plexus 4, Postfix 20)")
     ap.add_argument("--json", help="also write the results to this file")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory (for debugging)")
     return ap.parse_args()
