@@ -194,8 +194,9 @@ def bench_postfix(root, args):
     beta.use_certificate(*cas[BETA].issue("beta", f"/C=FR/O=Operateur beta/CN=mx.{BETA}", beta.hostname))
     beta.require_client_certificates(cas[ALPHA].cert)
     beta_master = beta.start()
-    alpha = Postfix(root, name="postfix-alpha", hostname=f"mx.{ALPHA}")
+    alpha = None
     try:
+        alpha = Postfix(root, name="postfix-alpha", hostname=f"mx.{ALPHA}")
         alpha.use_certificate(*cas[ALPHA].issue("alpha", f"/C=FR/O=Operateur alpha/CN=mx.{ALPHA}", alpha.hostname))
         alpha.relay_to(BETA, beta, cas[BETA].cert)
         if args.per_destination:
@@ -205,7 +206,8 @@ def bench_postfix(root, args):
         result = run_relay(target, args, [alpha_master, beta_master], MaildirReceiver(beta))
         result["queued"] = alpha.queued() + beta.queued()
     finally:
-        alpha.stop()
+        if alpha:
+            alpha.stop()
         beta.stop()
     return result
 
