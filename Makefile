@@ -4,7 +4,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 DEMO_DIR   ?= demo
 
-.PHONY: deps build demo test test-unit test-integration asan-test bench bench-imap bench-atna clean
+.PHONY: deps build demo test test-unit test-integration asan-test bench bench-imap bench-relay bench-atna clean
 
 deps:
 	bash packaging/install-deps.sh
@@ -43,6 +43,9 @@ bench: build
 
 bench-imap: build
 	PLEXUS_BUILD_DIR=$(abspath $(BUILD)) /usr/bin/python3 tests/bench/imap_mixed.py
+
+bench-relay: build
+	PLEXUS_BUILD_DIR=$(abspath $(BUILD)) /usr/bin/python3 tests/bench/smtp_relay.py
 
 bench-atna: build
 	PLEXUS_BUILD_DIR=$(abspath $(BUILD)) /usr/bin/python3 tests/bench/atna_audit.py

@@ -14,13 +14,10 @@ import argparse
 import json
 import multiprocessing
 import os
-import pwd
-import pty
 import shutil
 import smtplib
 import ssl
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -28,22 +25,22 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
-from plexus_harness import BUILD, PLEXUSCTL, PLEXUSD, Plexus, free_port_offset  # noqa: E402
+from plexus_harness import BUILD, PLEXUSCTL, PLEXUSD, Plexus  # noqa: E402
+from postfix_harness import Postfix  # noqa: E402
 
 DOMAIN = "bench.mssante.test"
 SENDER = f"dr.bench@{DOMAIN}"
 RECIPIENT = f"ide.bench@{DOMAIN}"
 PASSWORD = "bench-password"
 MESSAGE_SIZE = 10 * 1024
-QUEUE_DIRS = ("maildrop", "incoming", "active", "deferred", "hold", "corrupt")
 
 
 # --- workload ------------------------------------------------------------------
 
-def message(worker, n):
+def message(worker, n, sender=SENDER, recipient=RECIPIENT):
     """A ~10 KB plain-text report with the headers a mail client would send."""
-    head = (f"From: Dr Bench <{SENDER}>\r\n"
-            f"To: IDE Bench <{RECIPIENT}>\r\n"
+    head = (f"From: Dr Bench <{sender}>\r\n"
+            f"To: IDE Bench <{recipient}>\r\n"
             f"Subject: Compte rendu de consultation {worker}-{n}\r\n"
             "Date: Mon, 2 Mar 2026 09:30:00 +0100\r\n"
             f"Message-ID: <bench.{os.getpid()}.{worker}.{n}@{DOMAIN}>\r\n"
@@ -56,18 +53,24 @@ def message(worker, n):
     return (head + body).encode()
 
 
+def session(target, sender=SENDER):
+    """One SMTP session on target["port"]: STARTTLS (TLS 1.2+), EHLO, AUTH when target["password"]."""
+    ctx = ssl.create_default_context(cafile=target["ca"])
+    ctx.check_hostname = False
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    s = smtplib.SMTP("127.0.0.1", target["port"], local_hostname="client.bench.test", timeout=30)
+    s.starttls(context=ctx)
+    s.ehlo("client.bench.test")
+    if target["password"]:
+        s.login(sender, target["password"])
+    return s
+
+
 def client(target, worker, timing, barrier, results):
     """One client process: one TLS session, then messages back to back until the window closes."""
     acked, latencies, error = 0, [], None
     try:
-        ctx = ssl.create_default_context(cafile=target["ca"])
-        ctx.check_hostname = False
-        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-        s = smtplib.SMTP("127.0.0.1", target["port"], local_hostname="client.bench.test", timeout=30)
-        s.starttls(context=ctx)
-        s.ehlo("client.bench.test")
-        if target["password"]:
-            s.login(SENDER, target["password"])
+        s = session(target)
         barrier.wait(timeout=60)
         # Every client starts its clock at the barrier, so the windows line up.
         window_start = time.monotonic() + timing["warmup"]
@@ -126,8 +129,8 @@ def run_load(target, args, root_pid):
         "acked": sum(r["acked"] for r in reports),
         "window_messages": window,
         "messages_per_s": round(window / args.seconds, 1),
-        "p50_ms": round(statistics.median(latencies) * 1000, 2) if latencies else None,
-        "p99_ms": round(statistics.quantiles(latencies, n=100)[98] * 1000, 2) if window > 1 else None,
+        "p50_ms": percentile_ms(latencies, 50),
+        "p99_ms": percentile_ms(latencies, 99),
         "peak_rss_kib": sampler.peak_rss,
         "peak_pss_kib": sampler.peak_pss,
         "client_cpu_s": round(cpu.children_user + cpu.children_system
@@ -136,6 +139,13 @@ def run_load(target, args, root_pid):
         "background_cpu_busy_pct": background,
         "errors": [r["error"] for r in reports if r["error"]],
     }
+
+
+def percentile_ms(seconds, p):
+    """The p-th percentile of durations in seconds, in ms; None without enough samples."""
+    if p == 50:
+        return round(statistics.median(seconds) * 1000, 2) if seconds else None
+    return round(statistics.quantiles(seconds, n=100)[p - 1] * 1000, 2) if len(seconds) > 1 else None
 
 
 # --- machine -------------------------------------------------------------------
@@ -190,11 +200,11 @@ def proc_kib(path, field):
 
 class MemorySampler:
     """Peak over periodic samples of the summed VmHWM (peak RSS) and Pss of the live
-    processes of a tree. Pss shares pages between processes, so it does not count a
-    multi-process server's shared libraries once per process as RSS does."""
+    processes of one or more trees. Pss shares pages between processes, so it does not
+    count a multi-process server's shared libraries once per process as RSS does."""
 
-    def __init__(self, root_pid, interval=0.25):
-        self.root_pid, self.interval = root_pid, interval
+    def __init__(self, *root_pids, interval=0.25):
+        self.root_pids, self.interval = root_pids, interval
         self.peak_rss = self.peak_pss = 0
         self.done = threading.Event()
         self.thread = threading.Thread(target=self.loop, daemon=True)
@@ -212,7 +222,7 @@ class MemorySampler:
             self.sample()
 
     def sample(self):
-        pids = process_tree(self.root_pid)
+        pids = [pid for root in self.root_pids for pid in process_tree(root)]
         self.peak_rss = max(self.peak_rss, sum(proc_kib(f"/proc/{p}/status", "VmHWM") for p in pids))
         self.peak_pss = max(self.peak_pss, sum(proc_kib(f"/proc/{p}/smaps_rollup", "Pss") for p in pids))
 
@@ -264,142 +274,14 @@ def bench_plexus_atna(root, args):
 
 # --- Postfix -------------------------------------------------------------------------
 
-class Postfix:
-    """Debian's Postfix run from a private config and queue directory under root."""
-
-    def __init__(self, root):
-        self.root = Path(root) / "postfix"
-        self.etc, self.queue, self.maildir_base = self.root / "etc", self.root / "queue", self.root / "vmail"
-        self.port = free_port_offset() + 587
-        for d in (self.etc, self.queue, self.root / "data", self.maildir_base):
-            d.mkdir(parents=True)
-        owner = pwd.getpwnam("postfix")
-        # Postfix writes these as its own user (virtual(8) as the static uid below);
-        # `postfix start` sets up the queue directory itself.
-        for d in (self.root / "data", self.maildir_base):
-            os.chown(d, owner.pw_uid, owner.pw_gid)
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                        "-subj", "/CN=localhost", "-keyout", str(self.etc / "key.pem"),
-                        "-out", str(self.etc / "cert.pem")], check=True, capture_output=True)
-        (self.etc / "main.cf").write_text(self.main_cf(owner))
-        (self.etc / "master.cf").write_text(self.master_cf())
-
-    def main_cf(self, owner):
-        return f"""\
-compatibility_level = 3.6
-queue_directory = {self.queue}
-data_directory = {self.root / "data"}
-maillog_file = {self.root / "maillog"}
-maillog_file_prefixes = {self.root}
-mail_owner = postfix
-myhostname = postfix.bench.test
-mydestination =
-local_recipient_maps =
-alias_maps =
-alias_database =
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
-smtpd_peername_lookup = no
-smtpd_tls_security_level = encrypt
-smtpd_tls_protocols = >=TLSv1.2
-smtpd_tls_mandatory_protocols = >=TLSv1.2
-smtpd_tls_cert_file = {self.etc / "cert.pem"}
-smtpd_tls_key_file = {self.etc / "key.pem"}
-virtual_mailbox_domains = {DOMAIN}
-virtual_mailbox_base = {self.maildir_base}
-virtual_mailbox_maps = inline:{{ {RECIPIENT}={RECIPIENT}/ }}
-virtual_uid_maps = static:{owner.pw_uid}
-virtual_gid_maps = static:{owner.pw_gid}
-"""
-
-    def master_cf(self):
-        # Only the services this workload uses; nothing chrooted (the queue is not a chroot jail).
-        return f"""\
-127.0.0.1:{self.port} inet n - n - - smtpd
-cleanup   unix  n - n -    0 cleanup
-qmgr      unix  n - n 300  1 qmgr
-tlsmgr    unix  - - n 1000? 1 tlsmgr
-rewrite   unix  - - n -    - trivial-rewrite
-bounce    unix  - - n -    0 bounce
-defer     unix  - - n -    0 bounce
-trace     unix  - - n -    0 bounce
-verify    unix  - - n -    1 verify
-flush     unix  n - n 1000? 0 flush
-proxymap  unix  - - n -    - proxymap
-showq     unix  n - n -    - showq
-error     unix  - - n -    - error
-retry     unix  - - n -    - error
-discard   unix  - - n -    - discard
-virtual   unix  - n n -    - virtual
-anvil     unix  - - n -    1 anvil
-scache    unix  - - n -    1 scache
-postlog   unix-dgram n - n - 1 postlogd
-"""
-
-    def postfix(self, command):
-        # postfix(1) prints its errors only to a terminal (else to syslog, often absent): give it one.
-        terminal, stderr = pty.openpty()
-        r = subprocess.run(["postfix", "-c", str(self.etc), command], stdin=subprocess.DEVNULL,
-                           stdout=stderr, stderr=stderr, timeout=60)
-        os.close(stderr)
-        output = read_all(terminal).decode(errors="replace")
-        if r.returncode != 0:
-            raise RuntimeError(f"postfix {command} failed:\n{output}{self.log_tail()}")
-
-    def log_tail(self):
-        log = self.root / "maillog"
-        return "\n".join(log.read_text(errors="replace").splitlines()[-20:]) if log.exists() else ""
-
-    def start(self):
-        self.postfix("start")
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                return int((self.queue / "pid/master.pid").read_text())
-            except (OSError, ValueError):
-                time.sleep(0.1)
-        raise RuntimeError("postfix master did not write its pid")
-
-    def stop(self):
-        if subprocess.run(["postfix", "-c", str(self.etc), "status"], capture_output=True).returncode == 0:
-            self.postfix("stop")
-
-    def queued(self):
-        return sum(1 for d in QUEUE_DIRS for f in (self.queue / d).rglob("*") if f.is_file())
-
-    def delivered(self):
-        box = self.maildir_base / RECIPIENT
-        return sum(1 for d in ("new", "cur") if (box / d).is_dir() for _ in (box / d).iterdir())
-
-    def wait_delivery(self, expected, timeout=120):
-        """Delivery to the maildir is asynchronous: wait for the queue to drain."""
-        deadline = time.time() + timeout
-        while time.time() < deadline and self.delivered() < expected and self.queued():
-            time.sleep(0.5)
-
-
-def read_all(fd):
-    """Everything written to a pty whose writers have all exited."""
-    chunks = []
-    try:
-        while chunk := os.read(fd, 4096):
-            chunks.append(chunk)
-    except OSError:  # EIO: the other side is closed
-        pass
-    os.close(fd)
-    return b"".join(chunks)
-
-
 def bench_postfix(root, args):
-    pf = Postfix(root)
+    pf = Postfix(root, DOMAIN, [RECIPIENT])
     try:
         master = pf.start()
-        target = {"port": pf.port, "ca": str(pf.etc / "cert.pem"), "password": None}
+        target = {"port": pf.port, "ca": str(pf.certificate), "password": None}
         result = run_load(target, args, master)
-        pf.wait_delivery(result["acked"])
-        result["stored"], result["queued"] = pf.delivered(), pf.queued()
+        pf.wait_delivery(RECIPIENT, result["acked"])
+        result["stored"], result["queued"] = pf.delivered(RECIPIENT), pf.queued()
     finally:
         pf.stop()
     return result
@@ -407,12 +289,18 @@ def bench_postfix(root, args):
 
 # --- report --------------------------------------------------------------------------
 
-def print_table(results):
-    rows = [("messages/s", "messages_per_s"), ("p50 latency (ms)", "p50_ms"), ("p99 latency (ms)", "p99_ms"),
-            ("peak RSS, sum (MiB)", "peak_rss_kib"), ("peak PSS, sum (MiB)", "peak_pss_kib"),
-            ("acknowledged", "acked"), ("in mailbox", "stored"), ("still queued", "queued"),
-            ("client CPU (s)", "client_cpu_s"), ("machine CPU busy (%)", "machine_cpu_busy_pct"),
-            ("CPU busy before run (%)", "background_cpu_busy_pct")]
+MEMORY_CHECK_AND_CPU_ROWS = [
+    ("peak RSS, sum (MiB)", "peak_rss_kib"), ("peak PSS, sum (MiB)", "peak_pss_kib"),
+    ("acknowledged", "acked"), ("in mailbox", "stored"), ("still queued", "queued"),
+    ("client CPU (s)", "client_cpu_s"), ("machine CPU busy (%)", "machine_cpu_busy_pct"),
+    ("CPU busy before run (%)", "background_cpu_busy_pct")]
+SUBMISSION_ROWS = [("messages/s", "messages_per_s"), ("p50 latency (ms)", "p50_ms"),
+                   ("p99 latency (ms)", "p99_ms")] + MEMORY_CHECK_AND_CPU_ROWS
+
+
+def print_table(results, rows=SUBMISSION_ROWS):
+    """One column per server; then, per server, whether every acknowledged message is
+    in the mailbox or still queued, and the clients' errors."""
     names = list(results)
     width = max(12, *(len(n) + 2 for n in names))
     print(f"\n{'':24}" + "".join(f"{n:>{width}}" for n in names))

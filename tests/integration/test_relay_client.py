@@ -5,7 +5,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from plexus_harness import BUILD, Plexus
+from postfix_harness import Postfix
 
 PROBE = BUILD / "tests/tools/relay-probe"
 SENDER_DOMAIN = "hopital.mssante.test"
@@ -267,47 +267,16 @@ DR_Z = f"dr.z@{POSTFIX_DOMAIN}"
 POSTFIX_DN = f"CN=mx.{POSTFIX_DOMAIN},O=Operateur Postfix,C=FR"
 
 
-def postfix_class():
-    """The benchmark's private Postfix (own config and queue directory, run as root)."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-    from smtp_submission import Postfix
-
-    class MutualTlsPostfix(Postfix):
-        """Receives for POSTFIX_DOMAIN only over TLS with a verified client certificate."""
-
-        def main_cf(self, owner):
-            overrides = {
-                "myhostname": f"mx.{POSTFIX_DOMAIN}",
-                "smtpd_tls_cert_file": self.etc / "mx.crt",
-                "smtpd_tls_key_file": self.etc / "mx.key",
-                "smtpd_tls_CAfile": self.etc / "ca.crt",
-                "smtpd_tls_ask_ccert": "yes",
-                "smtpd_tls_req_ccert": "yes",
-                "smtpd_tls_received_header": "yes",
-                "virtual_mailbox_domains": POSTFIX_DOMAIN,
-                "virtual_mailbox_maps": f"inline:{{ {DR_Z}={DR_Z}/ }}",
-            }
-            # Replaced, not repeated: postconf warns about each repeated name.
-            kept = [line for line in super().main_cf(owner).splitlines()
-                    if line.partition("=")[0].strip() not in overrides]
-            return "\n".join(kept + [f"{name} = {value}" for name, value in overrides.items()]) + "\n"
-
-        def maildir_messages(self):
-            new = self.maildir_base / DR_Z / "new"
-            return [f.read_bytes() for f in new.iterdir()] if new.is_dir() else []
-
-    return MutualTlsPostfix
-
-
 @pytest.fixture(scope="module")
 def postfix(peer):
+    """Receives for POSTFIX_DOMAIN only over TLS with a client certificate verified against
+    the peer's development CA, which also issued Postfix's certificate (our probe trusts it)."""
     if os.geteuid() != 0 or not shutil.which("postfix"):
         pytest.skip("Postfix runs as root from Debian's package")
     # Not under pytest's 0700 folders: Postfix's unprivileged processes must traverse it.
     root = Path(tempfile.mkdtemp(prefix="relay-postfix-"))
     root.chmod(0o755)
-    pf = postfix_class()(root)
-    # A server certificate (serverAuth) from the peer's development CA, which our probe trusts.
+    pf = Postfix(root, POSTFIX_DOMAIN, [DR_Z], hostname=f"mx.{POSTFIX_DOMAIN}")
     subprocess.run(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(pf.etc / "mx.key"),
                     "-out", str(pf.etc / "mx.csr"), "-subj", f"/C=FR/O=Operateur Postfix/CN=mx.{POSTFIX_DOMAIN}"],
                    check=True, capture_output=True)
@@ -316,13 +285,19 @@ def postfix(peer):
                     "-CAkey", str(peer.dir / "pki/ca.key"), "-CAcreateserial", "-days", "2", "-sha256",
                     "-extfile", str(pf.etc / "ext.cnf"), "-out", str(pf.etc / "mx.crt")],
                    check=True, capture_output=True)
-    shutil.copy(peer.ca, pf.etc / "ca.crt")
+    pf.use_certificate(pf.etc / "mx.crt", pf.etc / "mx.key")
+    pf.require_client_certificates(peer.ca)
+    pf.settings["smtpd_tls_received_header"] = "yes"
     try:
         pf.start()
         yield pf
     finally:
         pf.stop()
         shutil.rmtree(root)
+
+
+def maildir_messages(postfix):
+    return [f.read_bytes() for f in postfix.maildir_files(DR_Z)]
 
 
 def postfix_probe(directory, peer, postfix):
@@ -344,9 +319,9 @@ def test_postfix_receives_over_mutual_tls(peer, postfix, tmp_path):
     assert outcome == "permanent" and reply.startswith("550 5.1.1 <nobody@postfix.mssante.test>"), reply
     assert fields["peer-took-dsn"] == "yes"
     deadline = time.time() + 30
-    while not postfix.maildir_messages() and time.time() < deadline:
+    while not maildir_messages(postfix) and time.time() < deadline:
         time.sleep(0.2)
-    [stored_message] = postfix.maildir_messages()
+    [stored_message] = maildir_messages(postfix)
     headers, _, body = stored_message.partition(b"\n\n")  # maildir stores LF line ends
     assert body == b".point\nfin\n" and b"Subject: vers postfix" in headers
     # Postfix verified our client certificate against the CA it was given.

@@ -16,6 +16,7 @@ import urllib.request
 
 import pytest
 
+from authority import Authority
 from plexus_harness import Plexus
 
 DOMAIN = "hopital.trust.test"
@@ -25,50 +26,11 @@ MARTIN = f"dr.martin@{DOMAIN}"
 NS = "https://listeblanche.mssante.fr/schema"
 
 
-def openssl(*args, cwd):
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
-
-
 def subject_of(cert):
     """The subject DN as the whitelist writes it (what plexus_harness.server_dn prints)."""
     r = subprocess.run(["openssl", "x509", "-noout", "-subject", "-nameopt", "RFC2253,-esc_msb", "-in", str(cert)],
                        capture_output=True, text=True, check=True)
     return r.stdout.strip().removeprefix("subject=")
-
-
-class Authority:
-    """A CA made with openssl for the test, able to issue certificates and CRLs."""
-
-    def __init__(self, folder, name):
-        self.dir = folder / name
-        self.dir.mkdir()
-        self.cert, self.key = self.dir / "ca.crt", self.dir / "ca.key"
-        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "30",
-                "-subj", f"/CN={name}/O=Plexus tests/C=FR", "-addext", "basicConstraints=critical,CA:TRUE",
-                "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=self.dir)
-        (self.dir / "index.txt").touch()
-        (self.dir / "crlnumber").write_text("01\n")
-        (self.dir / "ca.cnf").write_text(
-            f"[ca]\ndefault_ca = own\n[own]\ndatabase = {self.dir}/index.txt\ncrlnumber = {self.dir}/crlnumber\n"
-            "default_md = sha256\ndefault_crl_days = 7\n"
-            "[leaf]\nbasicConstraints = CA:FALSE\nkeyUsage = critical,digitalSignature,keyEncipherment\n"
-            "extendedKeyUsage = clientAuth,serverAuth\nsubjectAltName = DNS:localhost,IP:127.0.0.1\n")
-
-    def issue(self, name, subject):
-        """A leaf certificate (serverAuth + clientAuth, SAN localhost and 127.0.0.1)."""
-        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj",
-                subject, cwd=self.dir)
-        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
-                "-out", f"{name}.crt", "-days", "30", "-extfile", "ca.cnf", "-extensions", "leaf", cwd=self.dir)
-        return self.dir / f"{name}.crt", self.dir / f"{name}.key"
-
-    def crl(self, name, revoke=()):
-        for cert in revoke:
-            openssl("ca", "-config", "ca.cnf", "-keyfile", "ca.key", "-cert", "ca.crt", "-revoke", str(cert),
-                    cwd=self.dir)
-        openssl("ca", "-config", "ca.cnf", "-keyfile", "ca.key", "-cert", "ca.crt", "-gencrl", "-out", name,
-                cwd=self.dir)
-        return self.dir / name
 
 
 def whitelist_xml(entries):

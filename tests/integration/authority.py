@@ -1,0 +1,43 @@
+"""A certificate authority made with openssl for the tests and benchmarks."""
+import subprocess
+
+
+def openssl(*args, cwd):
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
+
+
+class Authority:
+    """A CA made with openssl for the test, able to issue certificates and CRLs."""
+
+    def __init__(self, folder, name):
+        self.dir = folder / name
+        self.dir.mkdir()
+        self.cert, self.key = self.dir / "ca.crt", self.dir / "ca.key"
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "30",
+                "-subj", f"/CN={name}/O=Plexus tests/C=FR", "-addext", "basicConstraints=critical,CA:TRUE",
+                "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=self.dir)
+        (self.dir / "index.txt").touch()
+        (self.dir / "crlnumber").write_text("01\n")
+        (self.dir / "ca.cnf").write_text(
+            f"[ca]\ndefault_ca = own\n[own]\ndatabase = {self.dir}/index.txt\ncrlnumber = {self.dir}/crlnumber\n"
+            "default_md = sha256\ndefault_crl_days = 7\n")
+
+    def issue(self, name, subject, dns_name="localhost"):
+        """A leaf certificate (serverAuth + clientAuth: an MTA's certificate serves both ways),
+        with subject alternative names dns_name and 127.0.0.1."""
+        (self.dir / f"{name}.ext").write_text(
+            "basicConstraints = CA:FALSE\nkeyUsage = critical,digitalSignature,keyEncipherment\n"
+            f"extendedKeyUsage = clientAuth,serverAuth\nsubjectAltName = DNS:{dns_name},IP:127.0.0.1\n")
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj",
+                subject, cwd=self.dir)
+        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+                "-out", f"{name}.crt", "-days", "30", "-extfile", f"{name}.ext", cwd=self.dir)
+        return self.dir / f"{name}.crt", self.dir / f"{name}.key"
+
+    def crl(self, name, revoke=()):
+        for cert in revoke:
+            openssl("ca", "-config", "ca.cnf", "-keyfile", "ca.key", "-cert", "ca.crt", "-revoke", str(cert),
+                    cwd=self.dir)
+        openssl("ca", "-config", "ca.cnf", "-keyfile", "ca.key", "-cert", "ca.crt", "-gencrl", "-out", name,
+                cwd=self.dir)
+        return self.dir / name
