@@ -36,15 +36,10 @@ constexpr std::size_t kRememberedEvents = 256;  // patients found, shared by the
 
 const std::vector<std::string> kAuditedPrefixes{"auth.", "message.", "mailbox.", "acl.", "admin.", "plugin."};
 
-std::string upper(std::string text)
-{
-    return Poco::toUpper(text);
-}
-
 // The attachment an XDM package travels in (IHE ITI TF-1 16.2.2: IHE_XDM.ZIP).
 bool isXdmZip(const sdk::PartInfo& part)
 {
-    return !part.isMultipart && upper(part.filename) == "IHE_XDM.ZIP";
+    return !part.isMultipart && Poco::icompare(part.filename, std::string("IHE_XDM.ZIP")) == 0;
 }
 
 struct Channel {
@@ -132,6 +127,7 @@ private:
                            static_cast<int>(message->outcome)};
         try {
             channel.transport->send(record);
+            channel.transport->flush();
         } catch (const TransportError& e) {
             return EventResult::retryLater(e.what());
         }

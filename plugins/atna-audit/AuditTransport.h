@@ -42,6 +42,11 @@ public:
     // otherwise. Called from one consumer thread at a time, in event order; the
     // same record may come again after a failure or a restart (at least once).
     virtual void send(const AuditRecord& record) = 0;
+
+    // Returns once the peer has everything sent so far (a TLS repository's TCP
+    // acknowledgement); throws TransportError otherwise. The consumer calls it
+    // after each send() before the event counts as sent. Nothing to wait for by default.
+    virtual void flush() {}
 };
 
 }  // namespace plexus::atna

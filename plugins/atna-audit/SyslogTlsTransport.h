@@ -54,7 +54,7 @@ public:
 
     // Returns once the repository's TCP has acknowledged everything sent and the
     // connection is still open; throws TransportError otherwise.
-    void flush();
+    void flush() override;
 
 private:
     struct SslFree {

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from plexus_harness import BUILD, Plexus
+from rsyslog_fixture import Rsyslog, make_pki, parse_syslog
 from test_plugins import add_plugin, db_rows, metrics, wait_for
 
 DOMAIN = "hopital.mssante.test"
@@ -27,24 +28,29 @@ MARTIN = f"dr.martin@{DOMAIN}"
 DURAND = f"ide.durand@{DOMAIN}"
 SOURCE = "plexus-audit-test"
 INS = "2770763220829^^^&1.2.250.1.213.1.4.8&ISO"
-SHARED = Path(os.environ.get("PLEXUS_SHARED_DIR", Path(__file__).resolve().parents[3] / "shared"))
+SHARED = Path(os.environ.get("PLEXUS_SHARED_DIR") or Path(__file__).resolve().parents[3] / "shared")
 SCHEMA = SHARED / "schemas/atna/dicom2024d.xsd"
 VALIDATE = BUILD / "tests/tools/atna-validate"
 PLUGIN = BUILD / "plugins/atna-audit/plexus-atna-audit.so"
 AUDITED = ("auth.login", "message.received", "mailbox.select", "message.read", "mailbox.created")
 
 
-@pytest.fixture(scope="module")
-def p(tmp_path_factory):
-    p = Plexus(tmp_path_factory.mktemp("atna"), DOMAIN)
+def audited_plexus(root, **settings):
+    p = Plexus(root, DOMAIN)
     p.add_mailbox(MARTIN, "PER", "810000000001", "martin-password")
     p.add_mailbox(DURAND, "PER", "810000000002", "durand-password")
     p.write_whitelist([(DOMAIN, p.server_dn())])
     p.audit_dir = p.dir / "audit"
     p.audit_dir.mkdir()
     add_plugin(p, PLUGIN, audit_source_id=SOURCE, enterprise_site_id="750000001",
-               file_path=p.audit_dir / "audit.log", alert_after_seconds=1, check_interval_ms=200)
+               file_path=p.audit_dir / "audit.log", **settings)
     p.start()
+    return p
+
+
+@pytest.fixture(scope="module")
+def p(tmp_path_factory):
+    p = audited_plexus(tmp_path_factory.mktemp("atna"), alert_after_seconds=1, check_interval_ms=200)
     yield p
     p.stop()
 
@@ -159,3 +165,42 @@ def test_each_event_one_valid_audit_message_nothing_lost_across_an_outage_and_re
     assert len(after) == len(set(after)) and not set(after) & {i for i, _ in records(old / "audit.log")}
     assert wait_for(lambda: metrics(p).get('plexus_plugin_atna_audit_file_backlog_alert') == 0, timeout=10)
     assert db_rows(p, "SELECT COUNT(*) FROM events WHERE type = 'plugin.atna-audit.backlog_recovered'")[0][0] == 1
+
+
+def received_records(repo):
+    """(unique id, xml, pri) of what a repository received, in arrival order."""
+    return [(m["sd"]["plexus@32473"]["id"], m["msg"], m["pri"]) for m in map(parse_syslog, repo.messages())]
+
+
+def test_syslog_repositories_down_during_traffic_get_every_event_in_order(tmp_path):
+    pki = make_pki(tmp_path / "pki")
+    tls_repo = Rsyslog(tmp_path / "tls-repository", pki)  # down for now
+    udp_repo = Rsyslog(tmp_path / "udp-repository", pki)
+    udp_repo.start()
+    p = audited_plexus(tmp_path / "plexus", transports="file, tls, udp", tls_host="127.0.0.1",
+                       tls_port=tls_repo.tls_port, tls_ca_file=pki.ca, tls_cert_file=pki.client_cert, tls_key_file=pki.client_key,
+                       udp_host="127.0.0.1", udp_port=udp_repo.udp_port, udp_max_message_bytes=65000)
+    try:
+        traffic(p, "Dossiers")
+        log = p.audit_dir / "audit.log"
+        assert all_written(p, log), p.log_text()  # the file does not wait for the TLS repository
+        assert not tls_repo.received.exists()
+        tls_repo.start()
+        expected = audited_ids(p)
+        for repo in (tls_repo, udp_repo):
+            repo.wait_for(lambda ms: {i for i, _, _ in received_records(repo)} >= set(expected), timeout=30)
+        tls = received_records(tls_repo)
+        ids = [i for i, _, _ in tls]
+        assert len(ids) == len(set(ids)), "each record once"
+        assert ids == sorted(ids, key=lambda i: int(i.split(":")[1])), "in event order"
+        assert {pri for _, _, pri in tls} == {85, 84}  # authpriv.notice, authpriv.warning for the failed login
+        copies = tmp_path / "received.log"
+        for name, records_ in (("tls", tls), ("udp", received_records(udp_repo))):
+            copies.write_text("".join(f"{i} {xml}\n" for i, xml, _ in records_))
+            validate(copies)
+        by_id = dict(records(log))
+        assert all(by_id[i] == xml for i, xml, _ in tls), "the same message by every transport"
+    finally:
+        p.stop()
+        tls_repo.stop()
+        udp_repo.stop()
