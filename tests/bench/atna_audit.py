@@ -105,8 +105,8 @@ def main():
     print_table({n: results[n] for n in ("plexus", "plexus-atna")})
     atna = results["plexus-atna"]
     results["atna_plugin_throughput_ratio"] = round(atna["messages_per_s"] / results["plexus"]["messages_per_s"], 2)
-    print(f"audit records received during and after the ingest run: {atna['audit_records']} "
-          f"for {atna['acked']} messages")
+    print(f"plexus-atna: {atna['audit_records']} audit records at rsyslog when plexusd stopped, for "
+          f"{atna['acked']} messages and {args.clients} logins")
     print(f"SMTP ingest throughput ratio with/without the ATNA plugin: {results['atna_plugin_throughput_ratio']}")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n")

@@ -156,7 +156,7 @@ def test_plugin_sends_every_event_to_rsyslog_through_an_outage(tmp_path, pki):
         traffic(p, "Dossiers")
         assert wait_for(lambda: audited_ids(p) and set(ids_over("imtcp")) >= set(audited_ids(p)), timeout=30)
         expected = audited_ids(p)
-        assert wait_for(lambda: set(ids_over("imudp")) >= set(expected), timeout=10)  # UDP too (its own consumer)
+        assert wait_for(lambda: set(ids_over("imudp")) >= set(expected), timeout=30)  # UDP too, its own consumer
         repo.stop()
         traffic(p, "Archives")  # the repository is down: the events wait
         repo.start()
