@@ -4,7 +4,7 @@ mdb backend, the syncprov overlay (or none, for the paged fallback), the test
 schema of tests/ldap, a test CA issuing its server certificate and a client
 certificate for SASL EXTERNAL. Entries are seeded with ldapadd (small sets) or
 slapadd (large sets, slapd stopped) and changed with ldapmodify."""
-import os
+import base64
 import signal
 import socket
 import subprocess
@@ -86,7 +86,6 @@ def ldif_entry(dn, attrs):
             if v.isascii() and not v.startswith((" ", ":", "<")):
                 lines.append(f"{key}: {v}")
             else:
-                import base64
                 lines.append(f"{key}:: {base64.b64encode(v.encode()).decode()}")
     return "\n".join(lines) + "\n\n"
 
