@@ -69,8 +69,10 @@ LdapConnection LdapConnection::open(const LdapSettings& settings)
     }
     int rc = LDAP_SUCCESS;
     if (settings.saslExternal) {
-        // The identity is the client certificate's (RFC 4422 appendix A): no credentials.
-        rc = ldap_sasl_bind_s(ldap, nullptr, "EXTERNAL", nullptr, nullptr, nullptr, nullptr);
+        // The identity is the client certificate's; the initial response is an
+        // empty authorization identity (RFC 4422 appendix A), else the server asks for it.
+        berval noAuthzId{0, const_cast<char*>("")};
+        rc = ldap_sasl_bind_s(ldap, nullptr, "EXTERNAL", &noAuthzId, nullptr, nullptr, nullptr);
     } else if (!settings.bindDn.empty()) {
         std::string secret = readSecret(settings.passwordFile);
         berval password{static_cast<ber_len_t>(secret.size()), secret.data()};

@@ -85,6 +85,7 @@ public:
         std::optional<std::string> cookie;
         if (!options_.full && state && state->starts_with(kSyncStatePrefix))
             cookie = unbase64(state->substr(kSyncStatePrefix.size()));
+        if (cookie && cookie->empty()) cookie.reset();
         summary_.reloaded = !cookie;
 
         const auto connection = LdapConnection::open(settings_);
@@ -131,6 +132,7 @@ private:
             connection.fail("search failed", rc);
         present_.clear();
         deletions_.clear();
+        cookie_ = cookie;
         std::size_t seen = 0;
         for (;;) {
             timeval timeout{settings_.timeoutSeconds, 0};
@@ -161,6 +163,7 @@ private:
         const LDAPControl* control = ldap_control_find(LDAP_CONTROL_SYNC_STATE, controls.get(), nullptr);
         if (!control) throw SyncProtocolError("an entry came without its Sync State control");
         const auto state = decodeSyncState({control->ldctl_value.bv_val, control->ldctl_value.bv_len});
+        if (state.cookie) cookie_ = state.cookie;
         switch (state.state) {
         case SyncState::Present: present_.insert(state.entryUuid); break;
         case SyncState::Add:
@@ -183,6 +186,7 @@ private:
         const std::unique_ptr<berval, void (*)(berval*)> dataOwner(data, ber_bvfree);
         if (!oid || std::string_view(oid) != LDAP_SYNC_INFO || !data) return;
         const auto info = decodeSyncInfo({data->bv_val, data->bv_len});
+        if (info.cookie) cookie_ = info.cookie;
         if (info.kind == SyncInfoValue::Kind::SyncIdSet) {
             for (const auto& uuid : info.uuids) {
                 if (info.refreshDeletes) deletions_.push_back(uuid);
@@ -205,9 +209,10 @@ private:
         const LDAPControl* control = ldap_control_find(LDAP_CONTROL_SYNC_DONE, controls.get(), nullptr);
         if (!control) throw SyncProtocolError("the sync ended without its Sync Done control");
         const auto done = decodeSyncDone({control->ldctl_value.bv_val, control->ldctl_value.bv_len});
-        // RFC 4533 §3.3.1: refreshDeletes FALSE means present phase: whatever
-        // was not named present is gone.
-        finish(!done.refreshDeletes, done.cookie ? done.cookie : std::optional<std::string>(""));
+        if (done.cookie) cookie_ = done.cookie;  // absent: the content has not moved (RFC 4533 §3.3.1)
+        // refreshDeletes FALSE means present phase: whatever was not named present
+        // is gone. Without a cookie every entry was sent: the same holds.
+        finish(!done.refreshDeletes || summary_.reloaded, cookie_ ? cookie_ : std::optional<std::string>(""));
     }
 
     void checkResult(const LdapConnection& connection, int code)
@@ -382,6 +387,7 @@ private:
     std::size_t inBatch_ = 0, applied_ = 0;
     std::unordered_set<std::string> present_;
     std::vector<std::string> deletions_;
+    std::optional<std::string> cookie_;  // the latest the server gave, else the one sent
 };
 
 }  // namespace

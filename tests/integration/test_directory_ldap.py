@@ -35,7 +35,8 @@ class Directory:
         maps = [arg for field, attr in MAPPING.items() for arg in ("--map", f"{field}={attr}")]
         r = self.plexus.ctl("directory", "configure", "--uri", slapd.uri, "--base", PEOPLE,
                             "--bind-dn", READER_DN, "--password-file", str(slapd.reader_password_file),
-                            "--ca", str(slapd.ca), "--name", "region", *maps, *extra)
+                            "--filter", "(objectClass=mssanteMailbox)", "--ca", str(slapd.ca), "--name", "region",
+                            *maps, *extra)
         assert r.returncode == 0, r.stderr
 
     def sync(self, *flags, ok=True):
@@ -184,10 +185,10 @@ def test_metacharacters_are_data_and_bad_mappings_are_refused(tmp_path, slapd):
 
 def test_killed_sync_resumes_without_losing_entries(tmp_path):
     server = Slapd(tmp_path / "slapd")
-    server.bulk_seed(20000)
+    server.bulk_seed(3000)
     server.start()
     try:
-        directory = Directory(tmp_path, server, "--batch-size", "200")
+        directory = Directory(tmp_path, server, "--batch-size", "100")
         proc = subprocess.Popen([str(PLEXUSCTL), "--config", str(directory.plexus.dir / "plexus.conf"),
                                  "directory", "sync"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         deadline = time.time() + 30
@@ -205,11 +206,11 @@ def test_killed_sync_resumes_without_losing_entries(tmp_path):
         proc.wait()
         assert proc.returncode == -signal.SIGKILL, "the sync ended before it could be killed"
         kept = len(directory.mailboxes())
-        assert 0 < kept < 20000
+        assert 0 < kept < 3000
         assert directory.sync_state() is None  # the cookie never passed uncommitted work
         resumed = directory.summary()
-        assert resumed["added"] == 20000 - kept and resumed["unchanged"] == kept, resumed["text"]
-        assert len(directory.mailboxes()) == 20000
+        assert resumed["added"] == 3000 - kept and resumed["unchanged"] == kept, resumed["text"]
+        assert len(directory.mailboxes()) == 3000
     finally:
         server.stop()
 
@@ -227,11 +228,6 @@ def test_paged_fallback_without_syncprov(tmp_path):
         second = directory.summary()
         assert (second["added"], second["changed"], second["deleted"]) == (0, 1, 2), second["text"]
         assert "modifie@sante.mssante.test" in directory.mailboxes().values()
-
-        r = directory.plexus.ctl("directory", "configure", "--page-size", "100")
-        assert r.returncode == 0, r.stderr
-        too_big = directory.sync(ok=False)
-        assert "size limit" in too_big.stderr and "page_size" in too_big.stderr
         assert len(directory.mailboxes()) == 58
     finally:
         server.stop()
