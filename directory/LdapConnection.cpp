@@ -83,14 +83,4 @@ LdapConnection LdapConnection::open(const LdapSettings& settings)
     return connection;
 }
 
-std::string escapeFilterValue(std::string_view value)
-{
-    berval in{static_cast<ber_len_t>(value.size()), const_cast<char*>(value.data())};
-    berval out{};
-    if (ldap_bv2escaped_filter_value(&in, &out) != 0) throw std::bad_alloc();
-    std::string escaped(out.bv_val, out.bv_len);
-    ber_memfree(out.bv_val);
-    return escaped;
-}
-
 }  // namespace plexus::directory

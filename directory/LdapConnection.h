@@ -46,8 +46,4 @@ private:
     std::string uri_;
 };
 
-// `value` with the characters RFC 4515 §3 reserves (* ( ) \ NUL) escaped, for
-// a filter assertion built from untrusted text.
-std::string escapeFilterValue(std::string_view value);
-
 }  // namespace plexus::directory
