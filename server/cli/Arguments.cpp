@@ -16,6 +16,7 @@ Arguments Arguments::parse(int argc, char** argv, const std::set<std::string>& f
             args.flags.insert(name);
         } else if (i + 1 < argc) {
             args.options[name] = argv[++i];
+            args.allOptions.emplace(name, argv[i]);
         } else {
             throw UsageError("option " + arg + " needs a value");
         }
@@ -41,6 +42,14 @@ std::string Arguments::requiredOption(const std::string& name) const
     auto value = option(name);
     if (!value) throw UsageError("missing --" + name);
     return *value;
+}
+
+std::vector<std::string> Arguments::optionValues(const std::string& name) const
+{
+    std::vector<std::string> values;
+    const auto [first, last] = allOptions.equal_range(name);
+    for (auto it = first; it != last; ++it) values.push_back(it->second);
+    return values;
 }
 
 void Arguments::allowOnly(const std::set<std::string>& names) const

@@ -26,6 +26,12 @@ int runPluginList(const app::Settings& settings, const Arguments& args);
 // queue list | show ID | retry ID|--all | delete ID: the outbound queue (changes audited).
 int runQueueCommand(const app::Settings& settings, const Arguments& args);
 
+// directory configure --uri URI --base DN [--filter F] [--bind-dn DN --password-file F | --sasl-external
+//   --cert F --key F] [--ca F] [--map field=attribute ...] | sync [--full] [--force]: the LDAP source.
+int runDirectoryLdapCommand(const app::Settings& settings, const Arguments& args);
+// [directory] database, by default DATA_DIR/directory.db.
+std::string directoryDatabasePath(const app::Settings& settings);
+
 // whitelist show | check DOMAIN | refresh [--force]
 //   | source FILE_OR_URL|none [--checksum FILE_OR_URL | --no-checksum] [--ca FILE]
 int runWhitelistCommand(const app::Settings& settings, const Arguments& args);
@@ -42,5 +48,8 @@ store::Database openDatabase(const app::Settings& settings);
 // by plexusctl:$USER, written in the caller's transaction.
 void audit(store::Database& db, const std::string& type, const std::string& object,
            const std::string& outcome = "success");
+// For changes to files or to another database: the audit event in a transaction of its own.
+void auditChange(const app::Settings& settings, const std::string& type, const std::string& object,
+                 const std::string& outcome = "success");
 
 }  // namespace plexus::cli

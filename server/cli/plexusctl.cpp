@@ -34,6 +34,10 @@ constexpr const char* usage = R"(usage: plexusctl [--config FILE] <command>
   queue show ID
   queue retry ID | queue retry --all
   queue delete ID
+  directory configure --uri URI --base DN [--name NAME] [--scope sub|one] [--filter FILTER]
+      [--bind-dn DN --password-file FILE | --sasl-external --cert FILE --key FILE] [--ca FILE]
+      [--map FIELD=ATTRIBUTE ...] [--page-size N] [--batch-size N] [--max-delete-share 0.2]
+  directory sync [--full] [--force]
 The configuration file defaults to $PLEXUS_CONFIG, then ./plexus.conf.
 )";
 
@@ -44,7 +48,7 @@ int main(int argc, char** argv)
     using namespace plexus;
     try {
         const auto args =
-            cli::Arguments::parse(argc, argv, {"password-stdin", "help", "force", "no-checksum", "all"});
+            cli::Arguments::parse(argc, argv, {"password-stdin", "help", "force", "no-checksum", "all", "full", "sasl-external"});
         if (args.flag("help") || args.words.empty()) {
             std::cout << usage;
             return args.words.empty() && !args.flag("help") ? 2 : 0;
@@ -68,6 +72,7 @@ int main(int argc, char** argv)
         if (command == "route") return cli::runRouteCommand(settings, args);
         if (command == "plugins") return cli::runPluginList(settings, args);
         if (command == "queue") return cli::runQueueCommand(settings, args);
+        if (command == "directory") return cli::runDirectoryLdapCommand(settings, args);
         throw cli::UsageError("unknown command " + command);
     } catch (const cli::UsageError& e) {
         std::cerr << "plexusctl: " << e.what() << " (try --help)\n";

@@ -1,0 +1,62 @@
+// Read queries on the directory database (a store::Database opened on it,
+// e.g. DirectoryStore::database() or a store::ConnectionPool lease).
+//
+// Hidden ("liste rouge") mailboxes: search never returns them; an exact
+// address lookup does (flagged), because the server must still know that the
+// address exists and of which type; mailboxesOf returns them only when asked
+// (operator commands), never to users.
+#pragma once
+
+#include "directory/DirectoryStore.h"
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace plexus::directory {
+
+// A mailbox with what is known of its owner in the mailbox's source.
+struct DirectoryHit {
+    Mailbox mailbox;
+    std::optional<Person> person;
+    std::optional<Structure> structure;
+
+    // "Dr Jeanne Dupont", or the structure's name; "" when unknown.
+    std::string displayName() const;
+};
+
+struct SearchQuery {
+    std::string text{};        // free text: every word must start a word of the entry (any field)
+    std::string profession{};  // words of the profession's code or label, e.g. "10" or "médecin"
+    std::string specialty{};   // words of the savoir-faire's code or label
+    std::string city{};        // words of the city, postcode or department
+    std::string structure{};   // words of the structure's name, FINESS or SIRET
+    std::size_t limit = 50;  // 0: 50; at most maxLimit
+
+    static constexpr std::size_t defaultLimit = 50;
+    static constexpr std::size_t maxLimit = 1000;
+    static constexpr std::size_t maxTextBytes = 256;  // per field; longer is an error
+};
+
+class InvalidQuery : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// Is this an MSSanté mailbox? Case-insensitive. Hidden mailboxes included.
+std::optional<DirectoryHit> lookupAddress(store::Database& db, std::string_view address);
+// A professional's mailboxes by national id ("8"+RPPS or "0"+ADELI).
+std::vector<DirectoryHit> mailboxesOf(store::Database& db, std::string_view nationalId, bool includeHidden);
+// The person records held for a national id, one per source.
+std::vector<Person> personsOf(store::Database& db, std::string_view nationalId);
+// Visible mailboxes matching every criterion given, best bm25 rank first.
+// No criterion with a word: no result. Throws InvalidQuery on a field too long.
+std::vector<DirectoryHit> search(store::Database& db, const SearchQuery& query);
+
+// The FTS5 MATCH expression for a query: user words become quoted tokens, so
+// that FTS5 syntax in the input ("*:^()-, OR, NEAR) is only text. "" when no word.
+std::string matchExpression(const SearchQuery& query);
+
+}  // namespace plexus::directory

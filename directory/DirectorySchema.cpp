@@ -1,0 +1,152 @@
+#include "directory/DirectorySchema.h"
+
+#include <array>
+#include <string>
+
+namespace plexus::directory {
+
+namespace {
+
+// Each entry upgrades the schema from version i to i+1. Never edit a shipped entry.
+const std::array<const char*, 1> migrations{
+    R"sql(
+CREATE TABLE persons (
+    id               INTEGER PRIMARY KEY,
+    source           TEXT NOT NULL,
+    source_key       TEXT NOT NULL,
+    national_id      TEXT NOT NULL,   -- "8"+RPPS or "0"+ADELI
+    civility         TEXT NOT NULL,
+    last_name        TEXT NOT NULL,
+    first_name       TEXT NOT NULL,
+    profession_code  TEXT NOT NULL,
+    profession_label TEXT NOT NULL,
+    specialty_code   TEXT NOT NULL,
+    specialty_label  TEXT NOT NULL,
+    practice_mode    TEXT NOT NULL,
+    UNIQUE (source, source_key)
+);
+CREATE INDEX persons_national_id ON persons (national_id, source);
+
+CREATE TABLE structures (
+    id           INTEGER PRIMARY KEY,
+    source       TEXT NOT NULL,
+    source_key   TEXT NOT NULL,
+    structure_id TEXT NOT NULL,       -- FINESS, else SIRET: what mailboxes refer to
+    finess       TEXT NOT NULL,
+    siret        TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    address      TEXT NOT NULL,
+    postcode     TEXT NOT NULL,
+    city         TEXT NOT NULL,
+    department   TEXT NOT NULL,
+    UNIQUE (source, source_key)
+);
+CREATE INDEX structures_structure_id ON structures (structure_id, source);
+
+CREATE TABLE mailboxes (
+    id                 INTEGER PRIMARY KEY,
+    source             TEXT NOT NULL,
+    source_key         TEXT NOT NULL,
+    address            TEXT NOT NULL,  -- lower-case
+    type               TEXT NOT NULL CHECK (type IN ('PER', 'ORG', 'APP', 'CAB')),
+    owner_national_id  TEXT NOT NULL,
+    owner_structure_id TEXT NOT NULL,
+    service            TEXT NOT NULL,
+    hidden             INTEGER NOT NULL,
+    UNIQUE (source, source_key)
+);
+CREATE INDEX mailboxes_address ON mailboxes (address);
+CREATE INDEX mailboxes_owner_person ON mailboxes (owner_national_id, source);
+CREATE INDEX mailboxes_owner_structure ON mailboxes (owner_structure_id, source);
+
+-- Opaque per-source state, e.g. the RFC 4533 cookie, committed with the data.
+CREATE TABLE sync_state (
+    source TEXT PRIMARY KEY,
+    state  TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- One row per visible mailbox (rowid = mailboxes.id), with its owner's names:
+-- hidden mailboxes ("liste rouge") are never in it, so no search can return them.
+CREATE VIRTUAL TABLE mailbox_search USING fts5(
+    name, service, profession, specialty, city, structure, address,
+    tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3');
+
+-- What mailbox_search holds for each visible mailbox. An owner is looked up in
+-- the mailbox's own source; should a source hold two records for one id, the first wins.
+CREATE VIEW mailbox_search_rows AS
+SELECT m.id AS id,
+       CASE WHEN p.id IS NOT NULL THEN p.first_name || ' ' || p.last_name ELSE coalesce(s.name, '') END AS name,
+       m.service AS service,
+       coalesce(p.profession_code || ' ' || p.profession_label, '') AS profession,
+       coalesce(p.specialty_code || ' ' || p.specialty_label, '') AS specialty,
+       coalesce(s.city || ' ' || s.postcode || ' ' || s.department, '') AS city,
+       coalesce(s.name || ' ' || s.finess || ' ' || s.siret, '') AS structure,
+       substr(m.address, 1, instr(m.address, '@') - 1) AS address
+FROM mailboxes m
+LEFT JOIN persons p ON p.id = (SELECT id FROM persons
+                               WHERE national_id = m.owner_national_id AND source = m.source AND m.owner_national_id <> ''
+                               ORDER BY id LIMIT 1)
+LEFT JOIN structures s ON s.id = (SELECT id FROM structures
+                                  WHERE structure_id = m.owner_structure_id AND source = m.source
+                                        AND m.owner_structure_id <> ''
+                                  ORDER BY id LIMIT 1)
+WHERE m.hidden = 0;
+
+CREATE TRIGGER mailboxes_insert AFTER INSERT ON mailboxes BEGIN
+    INSERT INTO mailbox_search (rowid, name, service, profession, specialty, city, structure, address)
+        SELECT * FROM mailbox_search_rows WHERE id = new.id;
+END;
+CREATE TRIGGER mailboxes_update AFTER UPDATE ON mailboxes BEGIN
+    DELETE FROM mailbox_search WHERE rowid = old.id;
+    INSERT INTO mailbox_search (rowid, name, service, profession, specialty, city, structure, address)
+        SELECT * FROM mailbox_search_rows WHERE id = new.id;
+END;
+CREATE TRIGGER mailboxes_delete AFTER DELETE ON mailboxes BEGIN
+    DELETE FROM mailbox_search WHERE rowid = old.id;
+END;
+
+-- A person's or structure's change refreshes the rows of the mailboxes it owns.
+CREATE TRIGGER persons_insert AFTER INSERT ON persons BEGIN
+    UPDATE mailboxes SET id = id WHERE owner_national_id = new.national_id AND source = new.source;
+END;
+CREATE TRIGGER persons_update AFTER UPDATE ON persons BEGIN
+    UPDATE mailboxes SET id = id WHERE owner_national_id IN (old.national_id, new.national_id) AND source = new.source;
+END;
+CREATE TRIGGER persons_delete AFTER DELETE ON persons BEGIN
+    UPDATE mailboxes SET id = id WHERE owner_national_id = old.national_id AND source = old.source;
+END;
+CREATE TRIGGER structures_insert AFTER INSERT ON structures BEGIN
+    UPDATE mailboxes SET id = id WHERE owner_structure_id = new.structure_id AND source = new.source;
+END;
+CREATE TRIGGER structures_update AFTER UPDATE ON structures BEGIN
+    UPDATE mailboxes SET id = id WHERE owner_structure_id IN (old.structure_id, new.structure_id) AND source = new.source;
+END;
+CREATE TRIGGER structures_delete AFTER DELETE ON structures BEGIN
+    UPDATE mailboxes SET id = id WHERE owner_structure_id = old.structure_id AND source = old.source;
+END;
+)sql",
+};
+
+int currentVersion(store::Database& db)
+{
+    auto statement = db.prepare("PRAGMA user_version");
+    statement.step();
+    return static_cast<int>(statement.int64(0));
+}
+
+}  // namespace
+
+void migrateDirectorySchema(store::Database& db)
+{
+    // The version is read inside the write transaction: plexusd and plexusctl may start together.
+    for (;;) {
+        store::Transaction tx(db);
+        const int version = currentVersion(db);
+        if (version >= static_cast<int>(migrations.size())) return;
+        db.execute(migrations[static_cast<std::size_t>(version)]);
+        db.execute("PRAGMA user_version = " + std::to_string(version + 1));
+        tx.commit();
+    }
+}
+
+}  // namespace plexus::directory

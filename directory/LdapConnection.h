@@ -1,0 +1,49 @@
+// One connection to an LDAP server (libldap), always over TLS with the
+// server's certificate checked: ldaps://, or ldap:// upgraded with StartTLS
+// (RFC 4513 §3). Bound with a simple DN and password (read from a file, never
+// logged) or with SASL EXTERNAL and a client certificate.
+#pragma once
+
+#include "directory/LdapSettings.h"
+
+#include <ldap.h>
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace plexus::directory {
+
+// An LDAP failure with its result code (LDAP_SERVER_DOWN, LDAP_SIZELIMIT_EXCEEDED...).
+class LdapError : public std::runtime_error {
+public:
+    LdapError(const std::string& what, int code) : std::runtime_error(what), code_(code) {}
+    int code() const { return code_; }
+
+private:
+    int code_;
+};
+
+class LdapConnection {
+public:
+    // Connects, secures and binds; throws LdapError saying which step failed.
+    static LdapConnection open(const LdapSettings& settings);
+
+    LDAP* handle() const { return ldap_.get(); }
+    const std::string& uri() const { return uri_; }
+    // "what: <libldap's text for code>[ (server's diagnostic)]".
+    std::string describe(std::string_view what, int code) const;
+    [[noreturn]] void fail(std::string_view what, int code) const;
+
+private:
+    struct Unbind {
+        void operator()(LDAP* ldap) const { ldap_unbind_ext_s(ldap, nullptr, nullptr); }
+    };
+    LdapConnection(LDAP* ldap, std::string uri) : ldap_(ldap), uri_(std::move(uri)) {}
+
+    std::unique_ptr<LDAP, Unbind> ldap_;
+    std::string uri_;
+};
+
+}  // namespace plexus::directory

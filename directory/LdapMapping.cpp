@@ -1,0 +1,113 @@
+#include "directory/LdapMapping.h"
+
+#include <Poco/String.h>
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+namespace plexus::directory {
+
+namespace {
+
+constexpr std::string_view kMandatory[] = {"mailbox", "mailbox_type"};
+
+bool isTrue(std::string_view text)
+{
+    const auto value = Poco::toLower(std::string(text));
+    return value == "true" || value == "1" || value == "yes" || value == "oui";
+}
+
+}  // namespace
+
+const std::vector<std::string_view>& LdapMapping::fieldNames()
+{
+    static const std::vector<std::string_view> names{
+        "national_id", "civility",   "last_name",       "first_name",     "profession_code", "profession_label",
+        "specialty_code", "specialty_label", "practice_mode", "finess",    "siret",           "structure_name",
+        "address",     "postcode",   "city",            "department",     "mailbox",         "mailbox_type",
+        "service",     "hidden"};
+    return names;
+}
+
+LdapMapping LdapMapping::fromFields(const std::map<std::string, std::string>& fieldToAttribute)
+{
+    std::map<std::string, std::string> fields;
+    for (const auto& [field, attribute] : fieldToAttribute) {
+        const auto name = Poco::toLower(field);
+        if (std::ranges::find(fieldNames(), name) == fieldNames().end())
+            throw MappingError("unknown directory field \"" + field + "\" in the LDAP mapping");
+        const auto trimmed = Poco::trim(attribute);
+        // An attribute description: letters, digits, '-' (RFC 4512 §1.4), or an OID.
+        if (trimmed.empty() || !std::ranges::all_of(trimmed, [](char c) {
+                return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
+            }))
+            throw MappingError("the LDAP attribute for \"" + field + "\" is not an attribute name: \"" + attribute +
+                               "\"");
+        fields[name] = Poco::toLower(trimmed);
+    }
+    for (const auto field : kMandatory)
+        if (!fields.contains(std::string(field)))
+            throw MappingError("the LDAP mapping has no attribute for \"" + std::string(field) + "\"");
+    return LdapMapping(std::move(fields));
+}
+
+std::vector<std::string> LdapMapping::attributes() const
+{
+    std::set<std::string> unique;
+    for (const auto& [field, attribute] : fieldToAttribute_) unique.insert(attribute);
+    return {unique.begin(), unique.end()};
+}
+
+std::string LdapMapping::value(const EntryAttributes& attributes, std::string_view field) const
+{
+    const auto mapped = fieldToAttribute_.find(std::string(field));
+    if (mapped == fieldToAttribute_.end()) return {};
+    const auto found = attributes.find(mapped->second);
+    return found == attributes.end() ? std::string() : Poco::trim(found->second);
+}
+
+LdapMapping::Result LdapMapping::map(const EntryAttributes& attributes, const std::string& source,
+                                     const std::string& key) const
+{
+    const auto field = [&](std::string_view name) { return value(attributes, name); };
+    MappedEntry entry;
+    Mailbox& mailbox = entry.mailbox;
+    mailbox.source = source;
+    mailbox.sourceKey = key;
+    mailbox.address = Poco::toLower(field("mailbox"));
+    mailbox.type = Poco::toUpper(field("mailbox_type"));
+    mailbox.service = field("service");
+    mailbox.hidden = isTrue(field("hidden"));
+    if (mailbox.address.empty() || mailbox.address.find('@') == std::string::npos)
+        return {std::nullopt, "no mailbox address"};
+    if (mailbox.type != "PER" && mailbox.type != "ORG" && mailbox.type != "APP" && mailbox.type != "CAB")
+        return {std::nullopt, "mailbox type \"" + mailbox.type + "\" is not PER, ORG, APP or CAB"};
+
+    if (auto nationalId = field("national_id"); !nationalId.empty()) {
+        entry.person = Person{source,
+                              key,
+                              nationalId,
+                              field("civility"),
+                              field("last_name"),
+                              field("first_name"),
+                              field("profession_code"),
+                              field("profession_label"),
+                              field("specialty_code"),
+                              field("specialty_label"),
+                              field("practice_mode")};
+        mailbox.ownerNationalId = std::move(nationalId);
+    }
+    Structure structure{source,         key,           field("finess"), field("siret"),     field("structure_name"),
+                        field("address"), field("postcode"), field("city"), field("department")};
+    if (!structure.structureId().empty()) {
+        mailbox.ownerStructureId = structure.structureId();
+        entry.structure = std::move(structure);
+    }
+    const bool personal = mailbox.type == "PER" || mailbox.type == "CAB";
+    if (personal && !entry.person) return {std::nullopt, mailbox.type + " mailbox without a national id"};
+    if (!personal && !entry.structure) return {std::nullopt, mailbox.type + " mailbox without a FINESS or SIRET"};
+    return {std::move(entry), {}};
+}
+
+}  // namespace plexus::directory

@@ -1,0 +1,54 @@
+// The [directory.ldap] section of plexus.conf: where the LDAP source is, how
+// to bind, what to read and how its attributes map to the directory model.
+//
+//   [directory.ldap]
+//   name = region                 ; records' source is "ldap:region"
+//   uri = ldaps://annuaire.example:636   (ldap:// always upgrades with StartTLS)
+//   base = ou=people,dc=sante,dc=fr
+//   scope = sub                   ; sub | one
+//   filter = (objectClass=mssanteMailbox)
+//   bind_dn = cn=plexus,...       ; with password_file, or:
+//   sasl_external = true          ; with cert and key (client certificate)
+//   ca = /path/ca.pem             ; the server certificate is always checked
+//   page_size = 500               ; paged reads (no syncprov): below the server's sizelimit
+//   batch_size = 5000             ; entries per committed transaction
+//   max_delete_share = 0.2        ; safety brake, see LdapSync
+//   timeout_seconds = 30
+//   map.mailbox = mail            ; one map.FIELD per field, see LdapMapping
+#pragma once
+
+#include "directory/LdapMapping.h"
+
+#include <Poco/Util/AbstractConfiguration.h>
+
+#include <string>
+
+namespace plexus::directory {
+
+struct LdapSettings {
+    std::string name = "default";
+    std::string uri;
+    std::string baseDn;
+    bool oneLevel = false;
+    std::string filter = "(objectClass=*)";
+    std::string bindDn;
+    std::string passwordFile;
+    bool saslExternal = false;
+    std::string certFile, keyFile;
+    std::string caFile;
+    int pageSize = 500;
+    int batchSize = 5000;
+    double maxDeleteShare = 0.2;
+    int timeoutSeconds = 30;
+    LdapMapping mapping;
+
+    std::string source() const { return "ldap:" + name; }
+};
+
+// True when the configuration has an LDAP source (directory.ldap.uri).
+bool hasLdapSource(const Poco::Util::AbstractConfiguration& config);
+// Throws MappingError (the mapping) or std::invalid_argument (anything else)
+// with the key at fault.
+LdapSettings loadLdapSettings(const Poco::Util::AbstractConfiguration& config);
+
+}  // namespace plexus::directory

@@ -1,0 +1,409 @@
+#include "directory/LdapSync.h"
+
+#include "directory/LdapConnection.h"
+#include "directory/SyncControls.h"
+
+#include <Poco/Base64Decoder.h>
+#include <Poco/Base64Encoder.h>
+#include <Poco/String.h>
+
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <unordered_set>
+
+namespace plexus::directory {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr std::size_t kProgressEvery = 2000;
+constexpr std::size_t kSkippedSamples = 5;
+// The sync state kept in the store: "rfc4533 BASE64-COOKIE", or "paged".
+constexpr std::string_view kSyncStatePrefix = "rfc4533 ";
+
+struct MessageFree {
+    void operator()(LDAPMessage* message) const { ldap_msgfree(message); }
+};
+using Message = std::unique_ptr<LDAPMessage, MessageFree>;
+struct ControlsFree {
+    void operator()(LDAPControl** controls) const { ldap_controls_free(controls); }
+};
+using Controls = std::unique_ptr<LDAPControl*, ControlsFree>;
+struct ControlFree {
+    void operator()(LDAPControl* control) const { ldap_control_free(control); }
+};
+using Control = std::unique_ptr<LDAPControl, ControlFree>;
+
+std::string base64(const std::string& bytes)
+{
+    std::ostringstream out;
+    Poco::Base64Encoder encoder(out);
+    encoder.rdbuf()->setLineLength(0);
+    encoder << bytes;
+    encoder.close();
+    return out.str();
+}
+
+std::string unbase64(const std::string& text)
+{
+    std::istringstream in(text);
+    Poco::Base64Decoder decoder(in);
+    return {std::istreambuf_iterator<char>(decoder), std::istreambuf_iterator<char>()};
+}
+
+std::string stateOf(const std::optional<std::string>& cookie)
+{
+    return cookie ? std::string(kSyncStatePrefix) + base64(*cookie) : "paged";
+}
+
+// The server refused the Sync Request control: it has no content synchronization.
+struct SyncUnavailable {};
+// e-syncRefreshRequired (RFC 4533 §3.3.1): the cookie is too old, reload without it.
+struct RefreshRequired {};
+
+// A DirectoryStore batch that can be closed and reopened (Batch itself cannot move).
+struct OpenBatch {
+    explicit OpenBatch(DirectoryStore& store) : batch(store.begin()) {}
+    DirectoryStore::Batch batch;
+};
+
+class SyncRun {
+public:
+    SyncRun(const LdapSettings& settings, DirectoryStore& store, const SyncOptions& options)
+        : settings_(settings), store_(store), options_(options), source_(settings.source()),
+          held_(store.count(RecordKind::mailbox, source_))
+    {
+        for (const auto& attribute : settings.mapping.attributes()) attributeNames_.push_back(attribute);
+    }
+
+    SyncSummary run()
+    {
+        const auto started = Clock::now();
+        const auto state = store_.syncState(source_);
+        std::optional<std::string> cookie;
+        if (!options_.full && state && state->starts_with(kSyncStatePrefix))
+            cookie = unbase64(state->substr(kSyncStatePrefix.size()));
+        if (cookie && cookie->empty()) cookie.reset();
+        summary_.reloaded = !cookie;
+
+        const auto connection = LdapConnection::open(settings_);
+        try {
+            refresh(connection, cookie);
+        } catch (const RefreshRequired&) {
+            summary_.reloaded = true;
+            refresh(connection, std::nullopt);
+        } catch (const SyncUnavailable&) {
+            summary_.paged = summary_.reloaded = true;
+            pagedRead(connection);
+        }
+        summary_.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+        return summary_;
+    }
+
+private:
+    std::vector<char*> attributeList(bool withEntryUuid)
+    {
+        std::vector<char*> list;
+        for (auto& name : attributeNames_) list.push_back(name.data());
+        if (withEntryUuid) list.push_back(entryUuidName_.data());
+        list.push_back(nullptr);
+        return list;
+    }
+    int scope() const { return settings_.oneLevel ? LDAP_SCOPE_ONELEVEL : LDAP_SCOPE_SUBTREE; }
+
+    // --- RFC 4533 refreshOnly ------------------------------------------------
+    void refresh(const LdapConnection& connection, const std::optional<std::string>& cookie)
+    {
+        LDAP* ldap = connection.handle();
+        std::string value = encodeSyncRequest(SyncMode::RefreshOnly, cookie);
+        berval ber{static_cast<ber_len_t>(value.size()), value.data()};
+        LDAPControl* raw = nullptr;
+        if (const int rc = ldap_control_create(LDAP_CONTROL_SYNC, 1, &ber, 1, &raw); rc != LDAP_SUCCESS)
+            connection.fail("cannot build the Sync Request control", rc);
+        const Control request(raw);
+        LDAPControl* controls[] = {request.get(), nullptr};
+        auto attributes = attributeList(false);
+        int id = 0;
+        if (const int rc = ldap_search_ext(ldap, settings_.baseDn.c_str(), scope(), settings_.filter.c_str(),
+                                           attributes.data(), 0, controls, nullptr, nullptr, LDAP_NO_LIMIT, &id);
+            rc != LDAP_SUCCESS)
+            connection.fail("search failed", rc);
+        present_.clear();
+        deletions_.clear();
+        cookie_ = cookie;
+        std::size_t seen = 0;
+        for (;;) {
+            timeval timeout{settings_.timeoutSeconds, 0};
+            LDAPMessage* received = nullptr;
+            const int type = ldap_result(ldap, id, LDAP_MSG_ONE, &timeout, &received);
+            const Message message(received);
+            if (type == 0) connection.fail("no answer within " + std::to_string(settings_.timeoutSeconds) + " s", LDAP_TIMEOUT);
+            if (type < 0) {
+                int code = LDAP_SERVER_DOWN;
+                ldap_get_option(ldap, LDAP_OPT_RESULT_CODE, &code);
+                connection.fail("sync interrupted", code);
+            }
+            switch (type) {
+            case LDAP_RES_SEARCH_ENTRY: onSyncEntry(connection, message.get()); ++seen; break;
+            case LDAP_RES_INTERMEDIATE: onSyncInfo(connection, message.get()); break;
+            case LDAP_RES_SEARCH_RESULT: onSyncDone(connection, message.get(), seen); return;
+            default: break;  // references: not followed
+            }
+        }
+    }
+
+    void onSyncEntry(const LdapConnection& connection, LDAPMessage* entry)
+    {
+        LDAPControl** raw = nullptr;
+        if (const int rc = ldap_get_entry_controls(connection.handle(), entry, &raw); rc != LDAP_SUCCESS)
+            connection.fail("cannot read an entry's controls", rc);
+        const Controls controls(raw);
+        const LDAPControl* control = ldap_control_find(LDAP_CONTROL_SYNC_STATE, controls.get(), nullptr);
+        if (!control) throw SyncProtocolError("an entry came without its Sync State control");
+        const auto state = decodeSyncState({control->ldctl_value.bv_val, control->ldctl_value.bv_len});
+        if (state.cookie) cookie_ = state.cookie;
+        switch (state.state) {
+        case SyncState::Present: present_.insert(state.entryUuid); break;
+        case SyncState::Add:
+        case SyncState::Modify:
+            present_.insert(state.entryUuid);
+            apply(connection, entry, state.entryUuid);
+            break;
+        case SyncState::Delete: deletions_.push_back(state.entryUuid); break;
+        }
+    }
+
+    void onSyncInfo(const LdapConnection& connection, LDAPMessage* message)
+    {
+        char* oid = nullptr;
+        berval* data = nullptr;
+        if (const int rc = ldap_parse_intermediate(connection.handle(), message, &oid, &data, nullptr, 0);
+            rc != LDAP_SUCCESS)
+            connection.fail("cannot parse an intermediate message", rc);
+        const std::unique_ptr<char, void (*)(void*)> oidOwner(oid, ldap_memfree);
+        const std::unique_ptr<berval, void (*)(berval*)> dataOwner(data, ber_bvfree);
+        if (!oid || std::string_view(oid) != LDAP_SYNC_INFO || !data) return;
+        const auto info = decodeSyncInfo({data->bv_val, data->bv_len});
+        if (info.cookie) cookie_ = info.cookie;
+        if (info.kind == SyncInfoValue::Kind::SyncIdSet) {
+            for (const auto& uuid : info.uuids) {
+                if (info.refreshDeletes) deletions_.push_back(uuid);
+                else present_.insert(uuid);
+            }
+        }
+    }
+
+    void onSyncDone(const LdapConnection& connection, LDAPMessage* message, std::size_t seen)
+    {
+        int code = LDAP_SUCCESS;
+        LDAPControl** raw = nullptr;
+        if (const int rc = ldap_parse_result(connection.handle(), message, &code, nullptr, nullptr, nullptr, &raw, 0);
+            rc != LDAP_SUCCESS)
+            connection.fail("cannot parse the search result", rc);
+        const Controls controls(raw);
+        if (code == LDAP_UNAVAILABLE_CRITICAL_EXTENSION && seen == 0) throw SyncUnavailable{};
+        if (code == LDAP_SYNC_REFRESH_REQUIRED) throw RefreshRequired{};
+        checkResult(connection, code);
+        const LDAPControl* control = ldap_control_find(LDAP_CONTROL_SYNC_DONE, controls.get(), nullptr);
+        if (!control) throw SyncProtocolError("the sync ended without its Sync Done control");
+        const auto done = decodeSyncDone({control->ldctl_value.bv_val, control->ldctl_value.bv_len});
+        if (done.cookie) cookie_ = done.cookie;  // absent: the content has not moved (RFC 4533 §3.3.1)
+        // refreshDeletes FALSE means present phase: whatever was not named present
+        // is gone. Without a cookie every entry was sent: the same holds.
+        finish(!done.refreshDeletes || summary_.reloaded, cookie_ ? cookie_ : std::optional<std::string>(""));
+    }
+
+    void checkResult(const LdapConnection& connection, int code)
+    {
+        if (code == LDAP_SIZELIMIT_EXCEEDED)
+            connection.fail("the server's size limit stopped the read; set directory.ldap.page_size below it, or "
+                            "raise the limit for the bind identity",
+                            code);
+        if (code != LDAP_SUCCESS) connection.fail("search failed", code);
+    }
+
+    // --- RFC 2696 paged full read -------------------------------------------
+    void pagedRead(const LdapConnection& connection)
+    {
+        LDAP* ldap = connection.handle();
+        auto attributes = attributeList(true);
+        present_.clear();
+        deletions_.clear();
+        std::string pageCookie;
+        do {
+            berval cookie{static_cast<ber_len_t>(pageCookie.size()), pageCookie.data()};
+            LDAPControl* raw = nullptr;
+            if (const int rc = ldap_create_page_control(ldap, settings_.pageSize, &cookie, 1, &raw); rc != LDAP_SUCCESS)
+                connection.fail("cannot build the paged results control", rc);
+            const Control page(raw);
+            LDAPControl* controls[] = {page.get(), nullptr};
+            timeval timeout{settings_.timeoutSeconds, 0};
+            LDAPMessage* received = nullptr;
+            const int rc = ldap_search_ext_s(ldap, settings_.baseDn.c_str(), scope(), settings_.filter.c_str(),
+                                             attributes.data(), 0, controls, nullptr, &timeout, LDAP_NO_LIMIT,
+                                             &received);
+            const Message result(received);
+            if (rc != LDAP_SUCCESS && rc != LDAP_SIZELIMIT_EXCEEDED) connection.fail("paged search failed", rc);
+            for (auto* entry = ldap_first_entry(ldap, result.get()); entry; entry = ldap_next_entry(ldap, entry)) {
+                const auto uuid = firstValue(ldap, entry, entryUuidName_);
+                if (!uuid) {
+                    skip(connection, entry, "no entryUUID");
+                    continue;
+                }
+                const auto key = Poco::toLower(*uuid);
+                present_.insert(key);
+                apply(connection, entry, key);
+            }
+            int code = LDAP_SUCCESS;
+            LDAPControl** responseRaw = nullptr;
+            if (const int parsed = ldap_parse_result(ldap, result.get(), &code, nullptr, nullptr, nullptr,
+                                                     &responseRaw, 0);
+                parsed != LDAP_SUCCESS)
+                connection.fail("cannot parse the paged search result", parsed);
+            const Controls response(responseRaw);
+            checkResult(connection, code);
+            const LDAPControl* control = ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, response.get(), nullptr);
+            if (!control) throw LdapError(connection.describe("the server ignored the paged results control", code), code);
+            ber_int_t estimate = 0;
+            berval next{};
+            if (const int parsed = ldap_parse_pageresponse_control(ldap, const_cast<LDAPControl*>(control), &estimate, &next);
+                parsed != LDAP_SUCCESS)
+                connection.fail("cannot parse the paged results control", parsed);
+            pageCookie.assign(next.bv_val ? next.bv_val : "", next.bv_len);
+            ber_memfree(next.bv_val);
+        } while (!pageCookie.empty());
+        finish(true, std::nullopt);
+    }
+
+    // --- records ---------------------------------------------------------------
+    static std::optional<std::string> firstValue(LDAP* ldap, LDAPMessage* entry, const std::string& attribute)
+    {
+        berval** values = ldap_get_values_len(ldap, entry, attribute.c_str());
+        if (!values) return std::nullopt;
+        std::optional<std::string> first;
+        if (values[0]) first.emplace(values[0]->bv_val, values[0]->bv_len);
+        ldap_value_free_len(values);
+        return first;
+    }
+
+    EntryAttributes attributesOf(LDAP* ldap, LDAPMessage* entry)
+    {
+        EntryAttributes attributes;
+        for (const auto& name : attributeNames_)
+            if (auto value = firstValue(ldap, entry, name)) attributes.emplace(name, std::move(*value));
+        return attributes;
+    }
+
+    void skip(const LdapConnection& connection, LDAPMessage* entry, const std::string& reason)
+    {
+        ++summary_.skipped;
+        if (summary_.skippedSamples.size() >= kSkippedSamples) return;
+        char* dn = ldap_get_dn(connection.handle(), entry);
+        summary_.skippedSamples.push_back(std::string(dn ? dn : "?") + ": " + reason);
+        ldap_memfree(dn);
+    }
+
+    DirectoryStore::Batch& batch()
+    {
+        if (!batch_) batch_.emplace(store_);
+        return batch_->batch;
+    }
+
+    void apply(const LdapConnection& connection, LDAPMessage* entry, const std::string& key)
+    {
+        auto mapped = settings_.mapping.map(attributesOf(connection.handle(), entry), source_, key);
+        auto& writes = batch();
+        if (!mapped.entry) {
+            // What we held for it no longer describes a valid mailbox.
+            removeRecords(writes, key);
+            skip(connection, entry, mapped.problem);
+        } else {
+            const auto outcome = writes.upsert(mapped.entry->mailbox);
+            bool changed = outcome == UpsertOutcome::changed;
+            if (mapped.entry->person) changed |= writes.upsert(*mapped.entry->person) != UpsertOutcome::unchanged;
+            else changed |= writes.remove(RecordKind::person, source_, key);
+            if (mapped.entry->structure) changed |= writes.upsert(*mapped.entry->structure) != UpsertOutcome::unchanged;
+            else changed |= writes.remove(RecordKind::structure, source_, key);
+            if (outcome == UpsertOutcome::added) ++summary_.added;
+            else if (changed) ++summary_.changed;
+            else ++summary_.unchanged;
+        }
+        if (++inBatch_ >= static_cast<std::size_t>(settings_.batchSize)) commitBatch();
+        if (++applied_ % kProgressEvery == 0 && options_.progress) options_.progress(summary_);
+    }
+
+    bool removeRecords(DirectoryStore::Batch& writes, const std::string& key)
+    {
+        bool removed = writes.remove(RecordKind::mailbox, source_, key);
+        removed |= writes.remove(RecordKind::person, source_, key);
+        removed |= writes.remove(RecordKind::structure, source_, key);
+        return removed;
+    }
+
+    void commitBatch()
+    {
+        if (batch_) batch_->batch.commit();
+        batch_.reset();
+        inBatch_ = 0;
+    }
+
+    // Deletions (named ones, and with `reconcile` every key not seen present)
+    // under the safety brake, then the new sync state, in one transaction.
+    void finish(bool reconcile, const std::optional<std::string>& cookie)
+    {
+        commitBatch();
+        const auto keys = store_.keys(RecordKind::mailbox, source_);
+        std::vector<std::string> gone;
+        if (reconcile) {
+            for (const auto& key : keys)
+                if (!present_.contains(key)) gone.push_back(key);
+        }
+        if (!deletions_.empty()) {
+            const std::unordered_set<std::string> heldKeys(keys.begin(), keys.end());
+            for (const auto& key : deletions_)
+                if (heldKeys.contains(key) && (!reconcile || present_.contains(key))) gone.push_back(key);
+        }
+        if (!options_.force && static_cast<double>(gone.size()) > settings_.maxDeleteShare * static_cast<double>(held_))
+            throw SafetyBrakeError(gone.size(), held_, settings_.maxDeleteShare);
+        auto& writes = batch();
+        for (const auto& key : gone)
+            if (removeRecords(writes, key)) ++summary_.deleted;
+        writes.setSyncState(source_, stateOf(cookie));
+        commitBatch();
+        if (options_.progress) options_.progress(summary_);
+    }
+
+    const LdapSettings& settings_;
+    DirectoryStore& store_;
+    const SyncOptions& options_;
+    const std::string source_;
+    const std::size_t held_;  // mailboxes held for the source when the sync began
+    std::vector<std::string> attributeNames_;
+    std::string entryUuidName_ = "entryUUID";
+    SyncSummary summary_;
+    std::optional<OpenBatch> batch_;
+    std::size_t inBatch_ = 0, applied_ = 0;
+    std::unordered_set<std::string> present_;
+    std::vector<std::string> deletions_;
+    std::optional<std::string> cookie_;  // the latest the server gave, else the one sent
+};
+
+}  // namespace
+
+SafetyBrakeError::SafetyBrakeError(std::size_t deletions, std::size_t held, double maxShare)
+    : std::runtime_error("safety brake: this sync would delete " + std::to_string(deletions) + " of the " +
+                         std::to_string(held) + " entries held (more than " +
+                         std::to_string(static_cast<int>(maxShare * 100 + 0.5)) +
+                         "%); nothing was deleted and the sync point was kept; run again with --force to accept"),
+      deletions_(deletions)
+{
+}
+
+SyncSummary syncFromLdap(const LdapSettings& settings, DirectoryStore& store, const SyncOptions& options)
+{
+    return SyncRun(settings, store, options).run();
+}
+
+}  // namespace plexus::directory

@@ -1,0 +1,139 @@
+#include "DirectoryFixture.h"
+
+#include "directory/DirectoryQueries.h"
+
+#include <algorithm>
+
+namespace plexus::directory::test {
+
+namespace {
+
+class DirectorySearchTest : public DirectoryFixture {
+protected:
+    void SetUp() override
+    {
+        DirectoryFixture::SetUp();
+        auto batch = store().begin();
+        batch.upsert(person("810000000001", "Hélène", "Lefèvre"));
+        batch.upsert(person("810000000002", "Léon", "Lefebvre"));
+        auto nurse = person("810000000003", "Marc", "Martin");
+        nurse.professionCode = "60";
+        nurse.professionLabel = "Infirmier";
+        nurse.specialtyCode = "";
+        nurse.specialtyLabel = "";
+        batch.upsert(nurse);
+        batch.upsert(person("810000000004", "Claire", "Lefèvre-Secret"));
+        batch.upsert(structure("750000001", "Hôpital Saint-Louis", "Paris"));
+        batch.upsert(structure("130000001", "Clinique du Parc", "Marseille"));
+        batch.upsert(mailbox("helene.lefevre@aphp.mssante.fr", "PER", "810000000001", "750000001"));
+        batch.upsert(mailbox("leon.lefebvre@parc.mssante.fr", "PER", "810000000002", "130000001"));
+        batch.upsert(mailbox("marc.martin@aphp.mssante.fr", "PER", "810000000003", "750000001"));
+        batch.upsert(mailbox("cardiologie@aphp.mssante.fr", "ORG", "", "750000001"));
+        auto secret = mailbox("claire@aphp.mssante.fr", "PER", "810000000004", "750000001");
+        secret.hidden = true;
+        batch.upsert(secret);
+        batch.commit();
+    }
+
+    std::vector<std::string> addresses(const SearchQuery& query)
+    {
+        std::vector<std::string> found;
+        for (const auto& hit : search(store().database(), query)) found.push_back(hit.mailbox.address);
+        return found;
+    }
+};
+
+TEST_F(DirectorySearchTest, NamePrefixIgnoresAccentsAndCase)
+{
+    EXPECT_EQ(addresses({.text = "lefev"}), (std::vector<std::string>{"helene.lefevre@aphp.mssante.fr"}));
+    EXPECT_EQ(addresses({.text = "HELENE LEF"}), (std::vector<std::string>{"helene.lefevre@aphp.mssante.fr"}));
+    EXPECT_EQ(addresses({.text = "Lefèbvre"}), (std::vector<std::string>{"leon.lefebvre@parc.mssante.fr"}));
+}
+
+TEST_F(DirectorySearchTest, HiddenMailboxesAreNeverFound)
+{
+    EXPECT_TRUE(addresses({.text = "claire"}).empty());
+    EXPECT_TRUE(addresses({.text = "secret"}).empty());
+    const auto all = addresses({.city = "paris"});
+    EXPECT_EQ(all.size(), 3u);
+    EXPECT_EQ(std::ranges::count(all, std::string("claire@aphp.mssante.fr")), 0);
+}
+
+TEST_F(DirectorySearchTest, NameMatchesRankAboveOtherFields)
+{
+    // "martin" is Marc Martin's name; "lefevre" etc. do not hold it. A structure
+    // named after it would rank below the person.
+    auto batch = store().begin();
+    batch.upsert(structure("750000002", "Centre Martin Luther", "Paris"));
+    batch.upsert(mailbox("accueil@luther.mssante.fr", "ORG", "", "750000002"));
+    batch.upsert(mailbox("martin.guerin@aphp.mssante.fr", "PER", "810000000002", ""));
+    batch.commit();
+    const auto found = addresses({.text = "martin"});
+    ASSERT_GE(found.size(), 2u);
+    EXPECT_EQ(found[0], "marc.martin@aphp.mssante.fr");
+}
+
+TEST_F(DirectorySearchTest, FiltersNarrowTheResult)
+{
+    EXPECT_EQ(addresses({.profession = "infirmier"}), (std::vector<std::string>{"marc.martin@aphp.mssante.fr"}));
+    EXPECT_EQ(addresses({.text = "le", .city = "marseille"}),
+              (std::vector<std::string>{"leon.lefebvre@parc.mssante.fr"}));
+    EXPECT_EQ(addresses({.text = "cardio", .structure = "saint louis"}),
+              (std::vector<std::string>{"cardiologie@aphp.mssante.fr"}));
+    EXPECT_EQ(addresses({.specialty = "SM54", .city = "Paris"}),
+              (std::vector<std::string>{"helene.lefevre@aphp.mssante.fr"}));
+    EXPECT_EQ(addresses({.text = "lef", .limit = 1}).size(), 1u);
+}
+
+TEST_F(DirectorySearchTest, QueryWithoutWordsFindsNothing)
+{
+    EXPECT_TRUE(addresses({}).empty());
+    EXPECT_TRUE(addresses({.text = " -*^ "}).empty());
+}
+
+TEST_F(DirectorySearchTest, Fts5SyntaxInInputIsOnlyText)
+{
+    for (const std::string hostile :
+         {"\"", "lef*", "lef\" OR \"martin", "name:martin", "NEAR(lefevre martin)", "^lef", "-lefevre", "(lef",
+          "lef)", "martin OR", "AND", "NOT martin", "lef'; DROP TABLE mailboxes; --", "{name}: x", "\"\"\"*"}) {
+        SCOPED_TRACE(hostile);
+        EXPECT_NO_THROW(search(store().database(), {.text = hostile, .city = hostile}));
+    }
+    // Operators are plain words: "OR" is not a disjunction, so both words must match.
+    EXPECT_TRUE(addresses({.text = "lefevre OR martin"}).empty());
+    // A column filter in the text is two words, not a filter: nobody is named "name".
+    EXPECT_TRUE(addresses({.text = "name:martin"}).empty());
+    EXPECT_EQ(addresses({.text = "(lefev*"}), (std::vector<std::string>{"helene.lefevre@aphp.mssante.fr"}));
+    EXPECT_EQ(matchExpression({.text = "a\"b OR c", .city = "x*"}), R"("a"* "b"* "OR"* "c"* city : "x")");
+    EXPECT_EQ(lookupAddress(store().database(), "x' OR '1'='1"), std::nullopt);
+}
+
+TEST_F(DirectorySearchTest, TooLongFieldIsRefused)
+{
+    EXPECT_THROW(search(store().database(), {.text = std::string(300, 'a')}), InvalidQuery);
+}
+
+TEST_F(DirectorySearchTest, OwnerChangesReachTheIndex)
+{
+    auto batch = store().begin();
+    auto renamed = person("810000000003", "Marc", "Martin-Durand");
+    renamed.professionCode = "60";
+    renamed.professionLabel = "Infirmier";
+    renamed.specialtyCode = "";
+    renamed.specialtyLabel = "";
+    batch.upsert(renamed);
+    batch.remove(RecordKind::person, "ldap:test", "uuid-810000000001");
+    batch.commit();
+    EXPECT_EQ(addresses({.text = "durand"}), (std::vector<std::string>{"marc.martin@aphp.mssante.fr"}));
+    // Hélène's person record is gone: her mailbox no longer matches her name,
+    // only its address.
+    EXPECT_TRUE(addresses({.text = "helene", .profession = "medecin"}).empty());
+    auto unhide = store().begin();
+    unhide.upsert(mailbox("claire@aphp.mssante.fr", "PER", "810000000004", "750000001"));
+    unhide.commit();
+    EXPECT_EQ(addresses({.text = "claire"}), (std::vector<std::string>{"claire@aphp.mssante.fr"}));
+}
+
+}  // namespace
+
+}  // namespace plexus::directory::test
