@@ -3,6 +3,7 @@
 #pragma once
 
 #include "accounts/Authenticator.h"
+#include "directory/DirectorySettings.h"
 #include "net/TlsContext.h"
 #include "imap/ImapServer.h"
 #include "plugins/PluginSettings.h"
@@ -37,6 +38,7 @@ struct Settings {
     imap::ImapSettings imap;
     accounts::AuthPolicy auth;
     std::vector<plugins::PluginSettings> plugins;  // in load order
+    directory::DirectorySettings directory;
 };
 
 class ConfigError : public std::runtime_error {

@@ -32,6 +32,15 @@ void audit(store::Database& db, const std::string& type, const std::string& obje
     events::EventLog::append(db, {type, std::string("plexusctl:") + (user ? user : "?"), "local", object, outcome, "{}"});
 }
 
+void auditChange(const app::Settings& settings, const std::string& type, const std::string& object,
+                 const std::string& outcome)
+{
+    auto db = openDatabase(settings);
+    store::Transaction tx(db);
+    audit(db, type, object, outcome);
+    tx.commit();
+}
+
 namespace {
 
 using accounts::AccountStore;

@@ -36,16 +36,6 @@ constexpr const char* kTrustSection = "trust";
 constexpr const char* kRoutesSection = "routes";
 constexpr const char* kReloadHint = "plexusd takes it on SIGHUP (systemctl reload plexus, or kill -HUP its pid)";
 
-// These commands change files, not the database: their audit event is a transaction of its own.
-void auditChange(const app::Settings& settings, const std::string& type, const std::string& object,
-                 const std::string& outcome = "success")
-{
-    auto db = openDatabase(settings);
-    store::Transaction tx(db);
-    audit(db, type, object, outcome);
-    tx.commit();
-}
-
 std::string utcText(trust::TimePoint time)
 {
     return Poco::DateTimeFormatter::format(

@@ -34,6 +34,9 @@ constexpr const char* usage = R"(usage: plexusctl [--config FILE] <command>
   queue show ID
   queue retry ID | queue retry --all
   queue delete ID
+  directory import FILE [--force] [--kind correspondance|personne-activite]
+  directory search TEXT [--profession P] [--specialty S] [--city C] [--structure S] [--limit N]
+  directory show ADDRESS|NATIONAL_ID
 The configuration file defaults to $PLEXUS_CONFIG, then ./plexus.conf.
 )";
 
@@ -68,6 +71,7 @@ int main(int argc, char** argv)
         if (command == "route") return cli::runRouteCommand(settings, args);
         if (command == "plugins") return cli::runPluginList(settings, args);
         if (command == "queue") return cli::runQueueCommand(settings, args);
+        if (command == "directory") return cli::runDirectoryCommand(settings, args);
         throw cli::UsageError("unknown command " + command);
     } catch (const cli::UsageError& e) {
         std::cerr << "plexusctl: " << e.what() << " (try --help)\n";
