@@ -37,7 +37,7 @@ void printCounts(const char* what, const ImportCounts& c)
 
 int importFile(const app::Settings& settings, const Arguments& args)
 {
-    args.allowOnly({"force", "kind"});
+    args.allowOnly({"config", "force", "kind"});
     const std::string path = args.word(2, "FILE (a national extraction)");
     auto kind = nationalFileKindOf(std::filesystem::path(path).filename().string());
     if (const auto option = args.option("kind")) {
@@ -56,7 +56,7 @@ int importFile(const app::Settings& settings, const Arguments& args)
     try {
         report = importNationalFile(store, *kind, in, {.maxDeleteShare = settings.directory.maxDeleteShare,
                                                        .force = args.flag("force")});
-    } catch (const ImportError& e) {
+    } catch (const ImportError&) {
         auditChange(settings, "directory.import", path, "failure");
         throw;
     }
@@ -86,7 +86,7 @@ std::size_t limitOption(const Arguments& args)
 
 int searchDirectory(const app::Settings& settings, const Arguments& args)
 {
-    args.allowOnly({"profession", "specialty", "city", "structure", "limit"});
+    args.allowOnly({"config", "profession", "specialty", "city", "structure", "limit"});
     SearchQuery query{.text = args.words.size() > 2 ? args.words[2] : "",
                       .profession = args.option("profession").value_or(""),
                       .specialty = args.option("specialty").value_or(""),
@@ -137,7 +137,7 @@ void printMailbox(const DirectoryHit& hit)
 
 int showEntry(const app::Settings& settings, const Arguments& args)
 {
-    args.allowOnly({});
+    args.allowOnly({"config"});
     const std::string key = args.word(2, "ADDRESS or national id");
     DirectoryStore store(settings.directory.database);
     if (key.find('@') != std::string::npos) {

@@ -76,9 +76,9 @@ std::optional<directory::SearchQuery> queryOf(const HTTPServerRequest& request, 
 
 }  // namespace
 
-void addDirectoryRoutes(HttpApi& api, const ApiAuthentication& authentication, store::ConnectionPool& directory)
+void addDirectoryRoutes(HttpApi& api, const ApiAuthentication& authentication, store::ConnectionPool& directoryReads)
 {
-    const auto searchRoute = [&directory](HTTPServerRequest& request, HTTPServerResponse& response,
+    const auto searchRoute = [&directoryReads](HTTPServerRequest& request, HTTPServerResponse& response,
                                           const ApiIdentity&) {
         if (request.getMethod() != Poco::Net::HTTPRequest::HTTP_GET) {
             closeConnectionIfRequestHasBody(request, response);
@@ -90,7 +90,7 @@ void addDirectoryRoutes(HttpApi& api, const ApiAuthentication& authentication, s
         if (!query) return;
         std::vector<directory::DirectoryHit> hits;
         {
-            auto db = directory.acquire();
+            auto db = directoryReads.acquire();
             hits = directory::search(*db, *query);
         }
         Poco::JSON::Array results;

@@ -10,7 +10,7 @@ namespace plexus::http {
 // At most this many results per request (limit defaults to 20).
 inline constexpr std::size_t directorySearchMaxLimit = 100;
 
-// `directory` reads the directory database; it must outlive the server.
-void addDirectoryRoutes(HttpApi& api, const ApiAuthentication& authentication, store::ConnectionPool& directory);
+// `directoryReads` reads the directory database; it must outlive the server.
+void addDirectoryRoutes(HttpApi& api, const ApiAuthentication& authentication, store::ConnectionPool& directoryReads);
 
 }  // namespace plexus::http

@@ -21,8 +21,8 @@ def known_lines():
             "Code postal structure BAL": "75010", "Ligne acheminement structure BAL": "75010 PARIS",
             "Département structure BAL": "75"}
     return [
-        dict(base, **{"Adresse BAL": "helene.lefevre@aphp.mssante.fr", "Identification nationale PP": "810009990001",
-                      "Nom d'exercice": "LEFÈVRE", "Prénom d'exercice": "Hélène", "Civilite exercice": "DR"}),
+        dict(base, **{"Adresse BAL": "helene.eveillard@aphp.mssante.fr", "Identification nationale PP": "810009990001",
+                      "Nom d'exercice": "ÉVEILLARD", "Prénom d'exercice": "Hélène", "Civilite exercice": "DR"}),
         dict(base, **{"Adresse BAL": "secret@aphp.mssante.fr", "Identification nationale PP": "810009990002",
                       "Nom d'exercice": "ZORGLUB", "Prénom d'exercice": "Anne", "Liste rouge": "O"}),
         dict(base, **{"Type BAL": "ORG", "Adresse BAL": "urgences@aphp.mssante.fr",
@@ -52,9 +52,9 @@ def test_first_import_reports_its_counts(imported):
 
 
 def test_search_ignores_accents_and_case_and_hides_liste_rouge(plexus, imported):
-    r = ctl(plexus, "search", "helene lefev")
+    r = ctl(plexus, "search", "helene eveil")
     assert r.returncode == 0, r.stderr
-    assert r.stdout.startswith("helene.lefevre@aphp.mssante.fr\tPER\tHélène LEFÈVRE\tMédecin\t75010 PARIS\n")
+    assert r.stdout.startswith("helene.eveillard@aphp.mssante.fr\tPER\tHélène ÉVEILLARD\tMédecin\t75010 PARIS\n")
     assert r.stdout.endswith("1 mailbox\n")
     assert "secret@" not in ctl(plexus, "search", "zorglub").stdout
     r = ctl(plexus, "search", "urgences", "--city", "paris", "--limit", "5")
@@ -64,9 +64,9 @@ def test_search_ignores_accents_and_case_and_hides_liste_rouge(plexus, imported)
 
 
 def test_show_by_address_and_by_national_id(plexus, imported):
-    r = ctl(plexus, "show", "HELENE.LEFEVRE@aphp.mssante.fr")
+    r = ctl(plexus, "show", "HELENE.EVEILLARD@aphp.mssante.fr")
     assert r.returncode == 0, r.stderr
-    assert "type: PER" in r.stdout and "owner: Hélène LEFÈVRE (810009990001)" in r.stdout
+    assert "type: PER" in r.stdout and "owner: Hélène ÉVEILLARD (810009990001)" in r.stdout
     assert "structure: Hôpital Saint-Louis (750000001)" in r.stdout
     r = ctl(plexus, "show", "810009990002")  # an operator sees hidden entries, flagged
     assert r.returncode == 0, r.stderr
@@ -76,13 +76,13 @@ def test_show_by_address_and_by_national_id(plexus, imported):
 
 
 def test_http_search_authenticated(plexus, imported):
-    query = urllib.parse.urlencode({"q": "Hélène", "city": "Paris", "limit": "10"})
+    query = urllib.parse.urlencode({"q": "Hélène Éveil", "city": "Paris", "limit": "10"})
     code, _, body = api_get(plexus, f"/api/directory/search?{query}", "-u", f"{MARTIN}:martin-password")
     assert code == 200, body
     found = json.loads(body)
     assert found["count"] >= 1
     first = found["results"][0]
-    assert first["address"] == "helene.lefevre@aphp.mssante.fr"
+    assert first["address"] == "helene.eveillard@aphp.mssante.fr"
     assert (first["type"], first["nationalId"], first["city"]) == ("PER", "810009990001", "PARIS")
     code, _, body = api_get(plexus, "/api/directory/search?q=zorglub", "-u", f"{MARTIN}:martin-password")
     assert code == 200 and json.loads(body)["count"] == 0
@@ -103,7 +103,7 @@ def test_http_search_refusals(plexus, imported):
 def test_reimport_is_a_diff_with_a_safety_brake(plexus, imported, tmp_path):
     path, lines, _ = imported
     changed = [dict(v) for v in lines]
-    changed[0]["Nom d'exercice"] = "LEFÈVRE-MARTIN"
+    changed[0]["Nom d'exercice"] = "ÉVEILLARD-MARTIN"
     del changed[-1]
     changed.append(dict(changed[0], **{"Adresse BAL": "nouveau@aphp.mssante.fr",
                                        "Identification nationale PP": "810009990003"}))
@@ -114,7 +114,7 @@ def test_reimport_is_a_diff_with_a_safety_brake(plexus, imported, tmp_path):
     assert "1 skipped" in r.stdout and "no valid mailbox address" in r.stdout
     assert "mailboxes: 1 added, 0 changed, 1 deleted" in r.stdout
     assert "persons: 1 added, 1 changed" in r.stdout
-    assert "LEFÈVRE-MARTIN" in ctl(plexus, "show", "810009990001").stdout
+    assert "ÉVEILLARD-MARTIN" in ctl(plexus, "show", "810009990001").stdout
 
     half = tmp_path / "Extraction_Correspondance_MSSante_half.txt"
     write_correspondance(half, changed[: len(changed) // 2], with_hidden=True)
@@ -127,4 +127,4 @@ def test_reimport_is_a_diff_with_a_safety_brake(plexus, imported, tmp_path):
     write_correspondance(renamed, [], columns=columns)
     r = ctl(plexus, "import", str(renamed))
     assert r.returncode == 1 and "lacks the columns: Adresse BAL" in r.stderr
-    assert ctl(plexus, "show", "helene.lefevre@aphp.mssante.fr").returncode == 0
+    assert ctl(plexus, "show", "helene.eveillard@aphp.mssante.fr").returncode == 0
