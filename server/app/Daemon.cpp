@@ -2,15 +2,18 @@
 
 #include "accounts/AccountStore.h"
 #include "accounts/Authenticator.h"
+#include "directory/DirectoryStore.h"
 #include "events/EventLog.h"
 #include "http/Autoconfig.h"
 #include "http/ApiAuthentication.h"
+#include "http/DirectoryRoutes.h"
 #include "http/HttpApi.h"
 #include "http/PluginRoutes.h"
 #include "imap/ImapServer.h"
 #include "smtp/SmtpServer.h"
 #include "net/Listener.h"
 #include "plugins/DirectoryService.h"
+#include "plugins/SyncedDirectory.h"
 #include "plugins/PluginHost.h"
 #include "queue/DsnNotifier.h"
 #include "queue/OutboundQueue.h"
@@ -110,8 +113,13 @@ int runDaemon(const Settings& settings)
     const auto outboundQueued = [&outbound] { outbound.wake(); };
     log.information("relay: %z static route(s), MX lookups for other domains", router.routes()->entries().size());
 
-    // Until the national directory is synced (directory/), plugins look up this instance's mailboxes.
-    plugins::LocalDirectory directory(reads);
+    // Plugins look up this instance's mailboxes first, then the national directory's local copy.
+    {
+        const directory::DirectoryStore created(settings.directory.database);  // schema up to date before reads
+    }
+    store::ConnectionPool directoryReads(settings.directory.database);
+    plugins::LocalDirectory localDirectory(reads);
+    plugins::SyncedDirectory directory(localDirectory, directoryReads);
     plugins::PluginHost plugins(
         plugins::HostServices{mailboxes, commits, reads, changes, indexer, directory, currentWhitelist, settings.hostname,
                               settings.smtp.localDomains, settings.smtp.limits.messageSize,
@@ -168,6 +176,7 @@ int runDaemon(const Settings& settings)
     const http::ApiAuthentication apiAuthentication(authenticator, commits);
     http::addWhoamiRoute(api, apiAuthentication);
     http::addPluginRoutes(api, apiAuthentication, plugins);
+    http::addDirectoryRoutes(api, apiAuthentication, directoryReads);
     api.addRoute("/.well-known/autoconfig/mail/config-v1.1.xml", autoconfig);
     api.addRoute("/mail/config-v1.1.xml", autoconfig);
 

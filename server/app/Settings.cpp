@@ -83,6 +83,11 @@ Settings loadSettings(const std::string& path)
         s.databasePath = required(*config, "store.database");
         s.blobDir = required(*config, "store.blobs");
         s.atRestKeyPath = required(*config, "store.key");
+        s.directory.database = Poco::trim(config->getString(
+            "directory.database", (std::filesystem::path(s.databasePath).parent_path() / "directory.db").string()));
+        s.directory.maxDeleteShare = config->getDouble("directory.max_delete_share", s.directory.maxDeleteShare);
+        if (!(s.directory.maxDeleteShare >= 0 && s.directory.maxDeleteShare <= 1))
+            throw ConfigError("directory.max_delete_share must be between 0 and 1");
         s.defaultQuotaBytes = positive<std::int64_t>(*config, "store.default_quota_mb", 1024) << 20;
 
         auto& limits = s.smtp.limits;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "accounts/Authenticator.h"
+#include "directory/DirectorySettings.h"
 #include "net/TlsContext.h"
 #include "imap/ImapServer.h"
 #include "plugins/PluginSettings.h"
@@ -43,6 +44,7 @@ struct Settings {
     queue::RelaySettings relay;           // [relay]: the outbound queue's schedule and limits
     relay::ClientSettings relayClient;    // [relay]: the relay client's timeouts
     relay::RouteTable routes;             // [routes]
+    directory::DirectorySettings directory;
 };
 
 class ConfigError : public std::runtime_error {

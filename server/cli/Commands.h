@@ -42,6 +42,10 @@ int runRouteCommand(const app::Settings& settings, const Arguments& args);
 // cert show: this instance's certificate, its subject as the whitelist must list it.
 int runCertShow(const app::Settings& settings, const Arguments& args);
 
+// directory import FILE [--force] | search TEXT [--profession P] [--specialty S] [--city C]
+//   [--structure S] [--limit N] | show ADDRESS|ID: the national directory's local copy.
+int runDirectoryCommand(const app::Settings& settings, const Arguments& args);
+
 // The instance's database, its schema brought up to date.
 store::Database openDatabase(const app::Settings& settings);
 // Administrative changes are audited like any other access: an event of `type`

@@ -38,6 +38,9 @@ constexpr const char* usage = R"(usage: plexusctl [--config FILE] <command>
       [--bind-dn DN --password-file FILE | --sasl-external --cert FILE --key FILE] [--ca FILE]
       [--map FIELD=ATTRIBUTE ...] [--page-size N] [--batch-size N] [--max-delete-share 0.2]
   directory sync [--full] [--force]
+  directory import FILE [--force] [--kind correspondance|personne-activite]
+  directory search TEXT [--profession P] [--specialty S] [--city C] [--structure S] [--limit N]
+  directory show ADDRESS|NATIONAL_ID
 The configuration file defaults to $PLEXUS_CONFIG, then ./plexus.conf.
 )";
 
@@ -72,7 +75,7 @@ int main(int argc, char** argv)
         if (command == "route") return cli::runRouteCommand(settings, args);
         if (command == "plugins") return cli::runPluginList(settings, args);
         if (command == "queue") return cli::runQueueCommand(settings, args);
-        if (command == "directory") return cli::runDirectoryLdapCommand(settings, args);
+        if (command == "directory") return cli::runDirectoryCommand(settings, args);
         throw cli::UsageError("unknown command " + command);
     } catch (const cli::UsageError& e) {
         std::cerr << "plexusctl: " << e.what() << " (try --help)\n";

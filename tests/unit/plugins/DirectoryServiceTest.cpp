@@ -1,5 +1,7 @@
 #include "accounts/AccountStore.h"
+#include "directory/DirectoryStore.h"
 #include "plugins/DirectoryService.h"
+#include "plugins/SyncedDirectory.h"
 #include "store/Schema.h"
 
 #include <gtest/gtest.h>
@@ -124,4 +126,60 @@ TEST_F(LocalDirectoryTest, LimitIsClampedAndZeroMeansTheDefault)
     }
     EXPECT_EQ(addresses(DirectoryQuery{"user", "", "", "", 0}).size(), 50u);
     EXPECT_EQ(addresses(DirectoryQuery{"user", "", "", "", 5000}).size(), 1000u);
+}
+
+// The national directory's copy behind the local mailboxes.
+class SyncedDirectoryTest : public LocalDirectoryTest {
+protected:
+    void SetUp() override
+    {
+        LocalDirectoryTest::SetUp();
+        directory::DirectoryStore copy(dir_ + "/directory.db");
+        auto batch = copy.begin();
+        const std::string source = "file:test";
+        batch.upsert(directory::Person{source, "810000000009", "810000000009", "DR", "Martinez", "Hélène", "10",
+                                       "Médecin", "", "", "L"});
+        batch.upsert(directory::Mailbox{source, "a", "helene.martinez@aphp.test", "PER", "810000000009", "", "", false});
+        batch.upsert(directory::Mailbox{source, "b", "dr.martin@hopital.test", "PER", "", "", "", false});
+        batch.upsert(directory::Mailbox{source, "c", "martin.secret@aphp.test", "PER", "", "", "", true});
+        batch.commit();
+        directoryPool_ = std::make_unique<store::ConnectionPool>(dir_ + "/directory.db");
+        synced_ = std::make_unique<plugins::SyncedDirectory>(*directory_, *directoryPool_);
+    }
+    void TearDown() override
+    {
+        synced_.reset();
+        directoryPool_.reset();
+        LocalDirectoryTest::TearDown();
+    }
+
+    std::unique_ptr<store::ConnectionPool> directoryPool_;
+    std::unique_ptr<plugins::SyncedDirectory> synced_;
+};
+
+TEST_F(SyncedDirectoryTest, LocalMailboxesAnswerFirstThenTheDirectory)
+{
+    EXPECT_EQ(synced_->lookup("dr.martin@hopital.test")->source, "local");
+    const auto remote = synced_->lookup("Helene.Martinez@aphp.test");
+    ASSERT_TRUE(remote);
+    EXPECT_EQ(remote->source, "file:test");
+    EXPECT_EQ(remote->displayName, "Hélène Martinez");
+    EXPECT_EQ(remote->profession, "Médecin");
+    EXPECT_TRUE(synced_->lookup("martin.secret@aphp.test"));  // an exact address, even hidden
+    EXPECT_FALSE(synced_->lookup("nobody@aphp.test"));
+}
+
+TEST_F(SyncedDirectoryTest, SearchMergesWithoutTwinsNorHiddenEntries)
+{
+    const auto found = [this](const std::string& text) {
+        std::vector<std::string> addresses;
+        for (const auto& entry : synced_->search(DirectoryQuery{text, "", "", "", 50})) addresses.push_back(entry.address);
+        return addresses;
+    };
+    // Local prefixes first; the directory's copy of a local address is not repeated.
+    EXPECT_EQ(found("dr"), (std::vector<std::string>{"dr.martel@clinique.test", "dr.martin@hopital.test"}));
+    // Free text in the directory, names first; the liste rouge never.
+    EXPECT_EQ(found("martin"), (std::vector<std::string>{"helene.martinez@aphp.test", "dr.martin@hopital.test"}));
+    EXPECT_EQ(synced_->search(DirectoryQuery{"", "810000000009", "", "", 50}).size(), 1u);
+    EXPECT_EQ(synced_->search(DirectoryQuery{"martin", "", "", "", 1}).size(), 1u);
 }

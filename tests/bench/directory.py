@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""Directory benchmark: import of a generated Extraction_Correspondance_MSSante
+(default 1,000,000 lines) with plexusctl, a re-import carrying N changes, then
+address lookup and free-text search latency (p50/p99) measured in-process by
+build/tests/tools/directory-bench on the imported database. See README.md."""
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
+from directory_files import generated_lines, write_correspondance  # noqa: E402
+from plexus_harness import BUILD, PLEXUSCTL, Plexus  # noqa: E402
+
+
+def with_changes(lines, changes):
+    """The same lines, the first `changes` persons renamed."""
+    for i, values in enumerate(lines):
+        if i < changes and values.get("Nom d'exercice"):
+            values = dict(values, **{"Nom d'exercice": values["Nom d'exercice"] + "-CHANGÉ"})
+        yield values
+
+
+def timed_import(plexus, path):
+    started = time.monotonic()
+    # Not plexus.ctl(): its 60 s timeout is for tests; a 1 M-line import may take longer.
+    r = subprocess.run([str(PLEXUSCTL), "--config", str(plexus.dir / "plexus.conf"), "directory", "import", str(path),
+                        "--force"], capture_output=True, text=True, timeout=3600)
+    elapsed = time.monotonic() - started
+    if r.returncode != 0:
+        sys.exit("import failed: " + r.stderr)
+    print(r.stdout.rstrip())
+    return elapsed
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--changes", type=int, default=10_000)
+    parser.add_argument("--lookups", type=int, default=20_000)
+    parser.add_argument("--searches", type=int, default=2_000)
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    args = parser.parse_args()
+
+    root = Path(tempfile.mkdtemp(prefix="plexus-directory-bench-"))
+    try:
+        plexus = Plexus(root, "bench.mssante.test")
+        path = root / "Extraction_Correspondance_MSSante_bench.txt"
+        started = time.monotonic()
+        write_correspondance(path, generated_lines(args.lines, hidden_share=0.01), with_hidden=True)
+        print(f"generated {args.lines} lines ({path.stat().st_size >> 20} MiB) in {time.monotonic() - started:.1f} s")
+
+        first = timed_import(plexus, path)
+        write_correspondance(path, with_changes(generated_lines(args.lines, hidden_share=0.01), args.changes),
+                             with_hidden=True)
+        again = timed_import(plexus, path)
+
+        database = plexus.dir / "directory.db"
+        r = subprocess.run([str(BUILD / "tests/tools/directory-bench"), str(database), str(args.lookups),
+                            str(args.searches)], capture_output=True, text=True, timeout=600)
+        if r.returncode != 0:
+            sys.exit("directory-bench failed: " + r.stdout + r.stderr)
+        figures = json.loads(r.stdout)
+        print()
+        print(f"| figure ({args.lines} mailboxes) | value | aim |")
+        print("|---|---:|---:|")
+        print(f"| first import | {first:.1f} s | |")
+        print(f"| re-import, {args.changes} changes | {again:.1f} s | |")
+        print(f"| lookup p50 / p99 | {figures['lookup_p50_us']:.0f} / {figures['lookup_p99_us']:.0f} µs | p99 ≤ 100 µs |")
+        print(f"| search p50 / p99 | {figures['search_p50_us'] / 1000:.2f} / {figures['search_p99_us'] / 1000:.2f} ms"
+              f" | p99 ≤ 5 ms |")
+        print(f"| database size | {database.stat().st_size >> 20} MiB | |")
+    finally:
+        if args.keep:
+            print("kept", root)
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

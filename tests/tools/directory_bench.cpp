@@ -1,0 +1,99 @@
+// directory-bench DB [LOOKUPS] [SEARCHES]: address lookup and free-text search
+// latency on a directory database, calling the queries in-process, so that the
+// figures are the store's (µs), not a process start-up. Prints JSON.
+#include "directory/DirectoryQueries.h"
+
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace plexus::directory;
+using Clock = std::chrono::steady_clock;
+
+double percentile(std::vector<double> values, double p)
+{
+    std::ranges::sort(values);
+    return values.empty() ? 0 : values[static_cast<std::size_t>(p * static_cast<double>(values.size() - 1))];
+}
+
+// Random visible addresses and their owners' last names, sampled by rowid.
+struct Sample {
+    std::vector<std::string> addresses;
+    std::vector<std::string> lastNames;
+    std::vector<std::string> cities;
+};
+
+Sample sample(plexus::store::Database& db, std::size_t count, std::mt19937& rng)
+{
+    auto max = db.prepare("SELECT max(id) FROM mailboxes");
+    max.step();
+    std::uniform_int_distribution<std::int64_t> id(1, max.int64(0));
+    Sample s;
+    while (s.addresses.size() < count) {
+        auto hit = db.prepare("SELECT m.address, coalesce(p.last_name, ''), coalesce(st.city, '') FROM mailboxes m "
+                              "LEFT JOIN persons p ON p.national_id = m.owner_national_id AND p.source = m.source "
+                              "LEFT JOIN structures st ON st.structure_id = m.owner_structure_id AND st.source = m.source "
+                              "WHERE m.id = ?");
+        hit.bind(1, id(rng));
+        if (!hit.step()) continue;
+        s.addresses.push_back(hit.text(0));
+        if (!hit.text(1).empty()) s.lastNames.push_back(hit.text(1));
+        if (!hit.text(2).empty()) s.cities.push_back(hit.text(2));
+    }
+    return s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    if (argc < 2) {
+        std::cerr << "usage: directory-bench DB [LOOKUPS] [SEARCHES]\n";
+        return 2;
+    }
+    const std::size_t lookups = argc > 2 ? std::stoul(argv[2]) : 20000;
+    const std::size_t searches = argc > 3 ? std::stoul(argv[3]) : 2000;
+    DirectoryStore store(argv[1]);
+    auto& db = store.database();
+    std::mt19937 rng(42);
+    const auto s = sample(db, std::max(lookups, searches), rng);
+
+    std::vector<double> lookupMicros;
+    std::size_t found = 0;
+    for (std::size_t i = 0; i < lookups; ++i) {
+        const auto start = Clock::now();
+        found += lookupAddress(db, s.addresses[i]) ? 1 : 0;
+        lookupMicros.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+    }
+
+    // Half name prefixes (3 to 6 letters), a quarter whole names with a city
+    // filter, a quarter a prefix with a profession filter: what users type.
+    std::vector<double> searchMicros;
+    std::size_t results = 0;
+    std::uniform_int_distribution<std::size_t> prefixLength(3, 6);
+    for (std::size_t i = 0; i < searches && !s.lastNames.empty(); ++i) {
+        const std::string& name = s.lastNames[i % s.lastNames.size()];
+        SearchQuery query{.limit = 20};
+        switch (i % 4) {
+        case 0:
+        case 1: query.text = name.substr(0, prefixLength(rng)); break;
+        case 2: query.text = name; query.city = s.cities[i % s.cities.size()]; break;
+        default: query.text = name.substr(0, 4); query.profession = "infirmier"; break;
+        }
+        const auto start = Clock::now();
+        results += search(db, query).size();
+        searchMicros.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+    }
+
+    std::cout << "{\"lookups\": " << lookups << ", \"lookups_found\": " << found
+              << ", \"lookup_p50_us\": " << percentile(lookupMicros, 0.50)
+              << ", \"lookup_p99_us\": " << percentile(lookupMicros, 0.99) << ", \"searches\": " << searchMicros.size()
+              << ", \"search_results\": " << results << ", \"search_p50_us\": " << percentile(searchMicros, 0.50)
+              << ", \"search_p99_us\": " << percentile(searchMicros, 0.99) << "}\n";
+    return found == lookups ? 0 : 1;
+}
