@@ -7,6 +7,7 @@
 #include "intake/TextIndexer.h"
 #include "net/TlsContext.h"
 #include "plugins/PluginHost.h"
+#include "smtp/SenderRateLimiter.h"
 #include "store/ChangeNotifier.h"
 #include "store/CommitQueue.h"
 #include "store/ConnectionPool.h"
@@ -34,6 +35,7 @@ struct SmtpLimits {
     std::uint64_t headerSize = 256u << 10;
     unsigned recipients = 500;
     unsigned errors = 10;                // bad commands before we hang up
+    unsigned maxHops = 50;               // Received: fields, ours included (RFC 5321 6.3), as Postfix's hopcount_limit
     std::chrono::seconds idleTimeout{300};
     std::chrono::seconds sessionTime{1800};
 };
@@ -42,6 +44,7 @@ struct SmtpSettings {
     std::string hostname;
     std::set<std::string> localDomains;  // lower case
     SmtpLimits limits;
+    SenderRateLimits senderRateLimits;  // remote recipients of authenticated senders
 };
 
 // What sessions use; owned by the daemon, shared by all sessions.
@@ -55,6 +58,8 @@ struct SmtpServices {
     net::TlsContexts& tls;
     std::function<std::shared_ptr<const trust::Whitelist>()> whitelist;
     plugins::PluginHost& plugins;
+    // Last: the daemon leaves it to its default (the sessions' shared counters).
+    SenderRateLimiter senderRates{};
 };
 
 // Runs one SMTP session to its end on an accepted connection.
