@@ -1,12 +1,8 @@
 """The relay client (relay::SmtpRelayClient) against a real plexusd MX, through
 relay-probe: mutual TLS, the peer's DN against the whitelist, per-recipient
 outcomes, DSN parameters, and the failures that must stay temporary."""
-import os
-import shutil
 import socket
 import subprocess
-import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -14,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from plexus_harness import BUILD, Plexus
+from postfix_peer import operator_dn, operator_postfix
 
 PROBE = BUILD / "tests/tools/relay-probe"
 SENDER_DOMAIN = "hopital.mssante.test"
@@ -264,65 +261,15 @@ def test_greeting_refusal_is_temporary_with_the_peers_text(peer, tmp_path):
 
 POSTFIX_DOMAIN = "postfix.mssante.test"
 DR_Z = f"dr.z@{POSTFIX_DOMAIN}"
-POSTFIX_DN = f"CN=mx.{POSTFIX_DOMAIN},O=Operateur Postfix,C=FR"
-
-
-def postfix_class():
-    """The benchmark's private Postfix (own config and queue directory, run as root)."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-    from smtp_submission import Postfix
-
-    class MutualTlsPostfix(Postfix):
-        """Receives for POSTFIX_DOMAIN only over TLS with a verified client certificate."""
-
-        def main_cf(self, owner):
-            overrides = {
-                "myhostname": f"mx.{POSTFIX_DOMAIN}",
-                "smtpd_tls_cert_file": self.etc / "mx.crt",
-                "smtpd_tls_key_file": self.etc / "mx.key",
-                "smtpd_tls_CAfile": self.etc / "ca.crt",
-                "smtpd_tls_ask_ccert": "yes",
-                "smtpd_tls_req_ccert": "yes",
-                "smtpd_tls_received_header": "yes",
-                "virtual_mailbox_domains": POSTFIX_DOMAIN,
-                "virtual_mailbox_maps": f"inline:{{ {DR_Z}={DR_Z}/ }}",
-            }
-            # Replaced, not repeated: postconf warns about each repeated name.
-            kept = [line for line in super().main_cf(owner).splitlines()
-                    if line.partition("=")[0].strip() not in overrides]
-            return "\n".join(kept + [f"{name} = {value}" for name, value in overrides.items()]) + "\n"
-
-        def maildir_messages(self):
-            new = self.maildir_base / DR_Z / "new"
-            return [f.read_bytes() for f in new.iterdir()] if new.is_dir() else []
-
-    return MutualTlsPostfix
+POSTFIX_DN = operator_dn(POSTFIX_DOMAIN)
 
 
 @pytest.fixture(scope="module")
 def postfix(peer):
-    if os.geteuid() != 0 or not shutil.which("postfix"):
-        pytest.skip("Postfix runs as root from Debian's package")
-    # Not under pytest's 0700 folders: Postfix's unprivileged processes must traverse it.
-    root = Path(tempfile.mkdtemp(prefix="relay-postfix-"))
-    root.chmod(0o755)
-    pf = postfix_class()(root)
-    # A server certificate (serverAuth) from the peer's development CA, which our probe trusts.
-    subprocess.run(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(pf.etc / "mx.key"),
-                    "-out", str(pf.etc / "mx.csr"), "-subj", f"/C=FR/O=Operateur Postfix/CN=mx.{POSTFIX_DOMAIN}"],
-                   check=True, capture_output=True)
-    (pf.etc / "ext.cnf").write_text(f"extendedKeyUsage = serverAuth, clientAuth\nsubjectAltName = DNS:mx.{POSTFIX_DOMAIN}\n")
-    subprocess.run(["openssl", "x509", "-req", "-in", str(pf.etc / "mx.csr"), "-CA", str(peer.ca),
-                    "-CAkey", str(peer.dir / "pki/ca.key"), "-CAcreateserial", "-days", "2", "-sha256",
-                    "-extfile", str(pf.etc / "ext.cnf"), "-out", str(pf.etc / "mx.crt")],
-                   check=True, capture_output=True)
-    shutil.copy(peer.ca, pf.etc / "ca.crt")
-    try:
-        pf.start()
+    """Receives for POSTFIX_DOMAIN only over TLS with a client certificate of the
+    peer's CA (which relay-probe presents); its own certificate comes from that CA too."""
+    with operator_postfix(POSTFIX_DOMAIN, [DR_Z], (peer.ca, peer.dir / "pki/ca.key"), peer.ca) as pf:
         yield pf
-    finally:
-        pf.stop()
-        shutil.rmtree(root)
 
 
 def postfix_probe(directory, peer, postfix):
@@ -344,9 +291,9 @@ def test_postfix_receives_over_mutual_tls(peer, postfix, tmp_path):
     assert outcome == "permanent" and reply.startswith("550 5.1.1 <nobody@postfix.mssante.test>"), reply
     assert fields["peer-took-dsn"] == "yes"
     deadline = time.time() + 30
-    while not postfix.maildir_messages() and time.time() < deadline:
+    while not postfix.maildir_messages(DR_Z) and time.time() < deadline:
         time.sleep(0.2)
-    [stored_message] = postfix.maildir_messages()
+    [stored_message] = postfix.maildir_messages(DR_Z)
     headers, _, body = stored_message.partition(b"\n\n")  # maildir stores LF line ends
     assert body == b".point\nfin\n" and b"Subject: vers postfix" in headers
     # Postfix verified our client certificate against the CA it was given.
