@@ -7,6 +7,7 @@
 #include <Poco/Util/IniFileConfiguration.h>
 
 #include <filesystem>
+#include <limits>
 
 namespace plexus::app {
 
@@ -34,6 +35,15 @@ T positive(const Config& config, const std::string& key, T fallback)
     const auto value = static_cast<T>(config.getInt64(key, static_cast<Poco::Int64>(fallback)));
     if (value <= 0) throw ConfigError(key + " must be positive");
     return value;
+}
+
+// A count where 0 turns the limit off.
+unsigned limitOrOff(const Config& config, const std::string& key, unsigned fallback)
+{
+    const auto value = config.getInt64(key, fallback);
+    if (value < 0 || value > std::numeric_limits<unsigned>::max())
+        throw ConfigError(key + " must be a whole number, 0 for no limit");
+    return static_cast<unsigned>(value);
 }
 
 }  // namespace
@@ -98,6 +108,10 @@ Settings loadSettings(const std::string& path)
         limits.idleTimeout = std::chrono::seconds(positive<int>(*config, "limits.idle_timeout", 300));
         limits.sessionTime = std::chrono::seconds(positive<int>(*config, "limits.session_time", 1800));
         s.maxSessions = positive<int>(*config, "limits.max_sessions", s.maxSessions);
+        limits.maxHops = positive<unsigned>(*config, "smtp.max_hops", limits.maxHops);
+        auto& rates = s.smtp.senderRateLimits;
+        rates.perHour = limitOrOff(*config, "relay.sender_rate_limit", rates.perHour);
+        rates.appPerHour = limitOrOff(*config, "relay.app_sender_rate_limit", rates.appPerHour);
 
         s.imap.hostname = s.hostname;
         auto& imap = s.imap.limits;

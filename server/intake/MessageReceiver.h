@@ -14,7 +14,7 @@
 
 namespace plexus::intake {
 
-enum class MessageProblem { None, TooBig, HeaderTooBig, LineTooLong, BareLf };
+enum class MessageProblem { None, TooBig, HeaderTooBig, LineTooLong, BareLf, TooManyHops };
 
 class MessageReceiver {
 public:
@@ -25,6 +25,11 @@ public:
     void reject(MessageProblem problem);
     MessageProblem problem() const { return problem_; }
     std::uint64_t size() const { return size_; }
+    // RFC 5321 6.3 loop detection: more Received: fields in the header than
+    // this is TooManyHops. Unlimited unless set.
+    void limitHops(unsigned maxHops) { maxHops_ = maxHops; }
+    // The Received: fields seen in the header so far.
+    unsigned hops() const { return hops_; }
 
     struct Received {
         std::string blobPath;
@@ -37,6 +42,7 @@ public:
 
 private:
     void trackHeader(std::string_view bytes);
+    void countHop(char c);
 
     std::optional<store::NewBlob> blob_;
     mime::StructureParser parser_;
@@ -46,6 +52,9 @@ private:
     std::uint64_t headerSize_ = 0;
     bool inHeader_ = true;
     int newlinesInARow_ = 0;  // header ends at an empty line
+    std::string fieldStart_;  // the first bytes of the current header line, up to "received:"
+    unsigned hops_ = 0;
+    std::optional<unsigned> maxHops_;
     MessageProblem problem_ = MessageProblem::None;
 };
 

@@ -8,6 +8,7 @@
 #include "net/TlsContext.h"
 #include "plugins/PluginHost.h"
 #include "queue/Notifier.h"
+#include "smtp/SenderRateLimiter.h"
 #include "store/ChangeNotifier.h"
 #include "store/CommitQueue.h"
 #include "store/ConnectionPool.h"
@@ -36,6 +37,7 @@ struct SmtpLimits {
     std::uint64_t headerSize = 256u << 10;
     unsigned recipients = 500;
     unsigned errors = 10;                // bad commands before we hang up
+    unsigned maxHops = 50;               // Received: fields, ours included (RFC 5321 6.3), as Postfix's hopcount_limit
     std::chrono::seconds idleTimeout{300};
     std::chrono::seconds sessionTime{1800};
 };
@@ -44,6 +46,7 @@ struct SmtpSettings {
     std::string hostname;
     std::set<std::string> localDomains;  // lower case
     SmtpLimits limits;
+    SenderRateLimits senderRateLimits;  // remote recipients of authenticated senders
 };
 
 // What sessions use; owned by the daemon, shared by all sessions.
@@ -61,6 +64,8 @@ struct SmtpServices {
     // Once a message is in the mailboxes of local recipients that asked for a
     // success notice (NOTIFY=SUCCESS), their "delivered" report to the sender; empty: none.
     std::function<void(const queue::OutboundMessage&, const std::vector<queue::NoticeRecipient>&)> reportDelivered;
+    // Last: the daemon leaves it to its default (the sessions' shared counters).
+    SenderRateLimiter senderRates{};
 };
 
 // Runs one SMTP session to its end on an accepted connection.

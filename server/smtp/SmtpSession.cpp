@@ -109,10 +109,13 @@ private:
     void completeAuth(const accounts::AuthOutcome& outcome, const std::string& mechanism);
 
     bool checkMxSender(const std::string& sender);
+    // The outbound rate limit of the authenticated sender; false when reached (the reply is sent).
+    bool withinSenderRate(const std::string& recipient);
+    MessageReceiver newReceiver() const;
     void receiveData();
     void deliver(MessageReceiver& receiver);
     void reportDelivered(const MessageReceiver::Received& received, const std::string& queueId);
-    void refuseMessage(MessageProblem problem);
+    void refuseMessage(const MessageReceiver& receiver);
     std::string receivedHeader() const;
     void resetTransaction() { transaction_ = Transaction{}; }
     void recordEvent(events::Event event);
@@ -422,7 +425,12 @@ void SmtpSession::completeAuth(const accounts::AuthOutcome& outcome, const std::
 bool SmtpSession::checkMxSender(const std::string& sender)
 {
     if (!peerDn_) {
-        refuse("530 5.7.0 A client certificate of the MSSanté trust space is required", "no_client_certificate");
+        // Temporary, as Postfix's smtpd_tls_req_ccert: a peer's missing certificate is a
+        // configuration to fix, and its mail should wait for it rather than bounce.
+        log_.notice("%s (EHLO %s) sent MAIL FROM:<%s> without a client certificate; refused", connection_.peerAddress(),
+                    helo_, sender);
+        refuse("451 4.7.0 A client certificate of the MSSanté trust space is required", "no_client_certificate");
+        recordEvent({"message.refused", sender, "", helo_, "no client certificate", "{}"});
         return false;
     }
     const auto whitelist = services_.whitelist();
@@ -599,7 +607,8 @@ void SmtpSession::handleRcpt(const std::string& argument)
         return;
     }
     if (service_ == SmtpService::Mx) {
-        refuse("550 5.1.1 <" + path->address + ">: not a local mailbox; relay not allowed", "relay_denied");
+        // RFC 3463 X.7.1: delivery not authorized; operators relay their own users' mail.
+        refuse("550 5.7.1 <" + path->address + ">: not a local mailbox; relay not allowed", "relay_denied");
         return;
     }
     if (!services_.whitelist()->containsDomain(domain)) {
@@ -608,9 +617,36 @@ void SmtpSession::handleRcpt(const std::string& argument)
         recordEvent({"message.refused", identity_->address, "", path->address, "recipient domain not whitelisted", "{}"});
         return;
     }
-    if (!acceptedByPlugins(recipient.address)) return;
+    if (!acceptedByPlugins(recipient.address) || !withinSenderRate(recipient.address)) return;
     transaction_.envelope.remote.push_back(std::move(recipient));
     reply("250 2.1.5 Recipient OK (relayed in the trust space)");
+}
+
+bool SmtpSession::withinSenderRate(const std::string& recipient)
+{
+    const auto& limits = settings_.senderRateLimits;
+    const unsigned limit = identity_->type == accounts::AccountType::APP ? limits.appPerHour : limits.perHour;
+    const auto decision = services_.senderRates.admit(identity_->address, limit);
+    if (decision.allowed) return true;
+    const auto minutes = std::chrono::ceil<std::chrono::minutes>(decision.retryAfter).count();
+    log_.notice("%s reached its sending rate limit (%u remote recipients per hour); <%s> refused",
+                identity_->address, limit, recipient);
+    refuse("450 4.7.1 <" + recipient + ">: sending rate limit reached (" + std::to_string(limit) +
+               " remote recipients per hour), try again later", "sender_rate_limit");
+    Poco::JSON::Object detail;
+    detail.set("limit_per_hour", limit);
+    detail.set("retry_after_minutes", minutes);
+    recordEvent({"message.refused", identity_->address, "", recipient, "sender rate limit", events::detailJson(detail)});
+    return false;
+}
+
+// The message of this transaction, our trace field first.
+MessageReceiver SmtpSession::newReceiver() const
+{
+    MessageReceiver receiver(services_.mailboxes, settings_.limits.messageSize, settings_.limits.headerSize);
+    receiver.limitHops(settings_.limits.maxHops);
+    receiver.append(receivedHeader());
+    return receiver;
 }
 
 std::string SmtpSession::receivedHeader() const
@@ -627,9 +663,9 @@ std::string SmtpSession::receivedHeader() const
     return header;
 }
 
-void SmtpSession::refuseMessage(MessageProblem problem)
+void SmtpSession::refuseMessage(const MessageReceiver& receiver)
 {
-    switch (problem) {
+    switch (receiver.problem()) {
     case MessageProblem::TooBig:
         refuse("552 5.3.4 Message size exceeds fixed maximum message size", "too_big");
         break;
@@ -643,6 +679,19 @@ void SmtpSession::refuseMessage(MessageProblem problem)
     case MessageProblem::BareLf:
         refuse("550 5.6.0 Bare LF in message data; lines end with CRLF (RFC 5321 2.3.8)", "bare_lf");
         break;
+    case MessageProblem::TooManyHops: {
+        const std::string hops = std::to_string(receiver.hops());
+        const std::string& sender = transaction_.envelope.sender;
+        log_.warning("message from <%s> via %s refused: %s Received: fields, mail loop?", sender,
+                     connection_.peerAddress(), hops);
+        refuse("554 5.4.6 Too many hops (" + hops + "), mail loop?", "too_many_hops");
+        Poco::JSON::Object detail;
+        detail.set("hops", receiver.hops());
+        detail.set("max_hops", settings_.limits.maxHops);
+        recordEvent({"message.refused", identity_ ? identity_->address : sender, "", sender, "too many hops",
+                     events::detailJson(detail)});
+        break;
+    }
     case MessageProblem::None:
         break;
     }
@@ -670,8 +719,7 @@ void SmtpSession::handleData(const std::string& argument)
 
 void SmtpSession::receiveData()
 {
-    MessageReceiver receiver(services_.mailboxes, settings_.limits.messageSize, settings_.limits.headerSize);
-    receiver.append(receivedHeader());
+    MessageReceiver receiver = newReceiver();
     for (;;) {
         const auto line = connection_.readLine(settings_.limits.dataLine);
         if (!line) {
@@ -689,7 +737,7 @@ void SmtpSession::receiveData()
         receiver.append("\r\n");
     }
     if (receiver.problem() != MessageProblem::None) {
-        refuseMessage(receiver.problem());
+        refuseMessage(receiver);
         return;
     }
     deliver(receiver);
@@ -709,7 +757,6 @@ void SmtpSession::handleBdat(const std::string& argument)
     const std::uint64_t size = std::stoull(sizeText);
     const bool last = rest == "LAST";
     // The chunk is read whatever happens, so that its bytes are never taken for commands.
-    std::optional<MessageReceiver> discard;
     MessageReceiver* receiver = nullptr;
     std::string refusal;
     if (!transaction_.active) {
@@ -717,10 +764,7 @@ void SmtpSession::handleBdat(const std::string& argument)
     } else if (transaction_.recipientCount() == 0) {
         refusal = "554 5.5.1 No valid recipients";
     } else {
-        if (!transaction_.bdat) {
-            transaction_.bdat.emplace(services_.mailboxes, settings_.limits.messageSize, settings_.limits.headerSize);
-            transaction_.bdat->append(receivedHeader());
-        }
+        if (!transaction_.bdat) transaction_.bdat = newReceiver();
         receiver = &*transaction_.bdat;
     }
     const bool complete = connection_.readExact(size, [&](std::string_view bytes) {
@@ -735,7 +779,7 @@ void SmtpSession::handleBdat(const std::string& argument)
         return;
     }
     if (receiver->problem() != MessageProblem::None) {
-        refuseMessage(receiver->problem());
+        refuseMessage(*receiver);
         return;
     }
     if (!last) {

@@ -1,5 +1,7 @@
 """A certificate authority made with openssl for the tests and benchmarks."""
+import shutil
 import subprocess
+from pathlib import Path
 
 
 def openssl(*args, cwd):
@@ -9,13 +11,20 @@ def openssl(*args, cwd):
 class Authority:
     """A CA made with openssl for the test, able to issue certificates and CRLs."""
 
-    def __init__(self, folder, name):
-        self.dir = folder / name
+    def __init__(self, folder, name, existing=None):
+        """A new CA in folder/name, or one issuing with an `existing` (certificate, key),
+        such as a plexusd's development CA."""
+        self.dir = Path(folder) / name
         self.dir.mkdir()
         self.cert, self.key = self.dir / "ca.crt", self.dir / "ca.key"
-        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "30",
-                "-subj", f"/CN={name}/O=Plexus tests/C=FR", "-addext", "basicConstraints=critical,CA:TRUE",
-                "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=self.dir)
+        if existing:
+            shutil.copy(existing[0], self.cert)
+            shutil.copy(existing[1], self.key)
+        else:
+            openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt",
+                    "-days", "30", "-subj", f"/CN={name}/O=Plexus tests/C=FR",
+                    "-addext", "basicConstraints=critical,CA:TRUE",
+                    "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=self.dir)
         (self.dir / "index.txt").touch()
         (self.dir / "crlnumber").write_text("01\n")
         (self.dir / "ca.cnf").write_text(

@@ -9,6 +9,7 @@ import re
 import signal
 import smtplib
 import socket
+import sqlite3
 import ssl
 import subprocess
 import time
@@ -140,6 +141,18 @@ class Plexus:
             elif in_inbox and not line.strip():
                 in_inbox = False
         return rows
+
+    def events(self, type_, outcome, count=1, timeout=10):
+        """(actor, object, detail) of the logged events of this type and outcome, in
+        order, once there are `count` (sessions append them after their reply)."""
+        deadline = time.time() + timeout
+        while True:
+            with sqlite3.connect(self.dir / "plexus.db") as db:
+                rows = db.execute("SELECT actor, object, detail FROM events WHERE type = ? AND outcome = ? "
+                                  "ORDER BY id", (type_, outcome)).fetchall()
+            if len(rows) >= count or time.time() > deadline:
+                return rows
+            time.sleep(0.05)
 
     def message_bytes(self, address, uid):
         r = subprocess.run([str(PLEXUSCTL), "--config", str(self.dir / "plexus.conf"), "message", "cat", address,

@@ -1,11 +1,8 @@
 """The relay client (relay::SmtpRelayClient) against a real plexusd MX, through
 relay-probe: mutual TLS, the peer's DN against the whitelist, per-recipient
 outcomes, DSN parameters, and the failures that must stay temporary."""
-import os
-import shutil
 import socket
 import subprocess
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -13,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from plexus_harness import BUILD, Plexus
-from postfix_harness import Postfix
+from authority import Authority
+from postfix_peer import operator_dn, operator_postfix
 
 PROBE = BUILD / "tests/tools/relay-probe"
 SENDER_DOMAIN = "hopital.mssante.test"
@@ -264,40 +262,16 @@ def test_greeting_refusal_is_temporary_with_the_peers_text(peer, tmp_path):
 
 POSTFIX_DOMAIN = "postfix.mssante.test"
 DR_Z = f"dr.z@{POSTFIX_DOMAIN}"
-POSTFIX_DN = f"CN=mx.{POSTFIX_DOMAIN},O=Operateur Postfix,C=FR"
+POSTFIX_DN = operator_dn(POSTFIX_DOMAIN)
 
 
 @pytest.fixture(scope="module")
-def postfix(peer):
-    """Receives for POSTFIX_DOMAIN only over TLS with a client certificate verified against
-    the peer's development CA, which also issued Postfix's certificate (our probe trusts it)."""
-    if os.geteuid() != 0 or not shutil.which("postfix"):
-        pytest.skip("Postfix runs as root from Debian's package")
-    # Not under pytest's 0700 folders: Postfix's unprivileged processes must traverse it.
-    root = Path(tempfile.mkdtemp(prefix="relay-postfix-"))
-    root.chmod(0o755)
-    pf = Postfix(root, POSTFIX_DOMAIN, [DR_Z], hostname=f"mx.{POSTFIX_DOMAIN}")
-    subprocess.run(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(pf.etc / "mx.key"),
-                    "-out", str(pf.etc / "mx.csr"), "-subj", f"/C=FR/O=Operateur Postfix/CN=mx.{POSTFIX_DOMAIN}"],
-                   check=True, capture_output=True)
-    (pf.etc / "ext.cnf").write_text(f"extendedKeyUsage = serverAuth, clientAuth\nsubjectAltName = DNS:mx.{POSTFIX_DOMAIN}\n")
-    subprocess.run(["openssl", "x509", "-req", "-in", str(pf.etc / "mx.csr"), "-CA", str(peer.ca),
-                    "-CAkey", str(peer.dir / "pki/ca.key"), "-CAcreateserial", "-days", "2", "-sha256",
-                    "-extfile", str(pf.etc / "ext.cnf"), "-out", str(pf.etc / "mx.crt")],
-                   check=True, capture_output=True)
-    pf.use_certificate(pf.etc / "mx.crt", pf.etc / "mx.key")
-    pf.require_client_certificates(peer.ca)
-    pf.settings["smtpd_tls_received_header"] = "yes"
-    try:
-        pf.start()
+def postfix(peer, tmp_path_factory):
+    """Receives for POSTFIX_DOMAIN only over TLS with a client certificate of the
+    peer's CA (which relay-probe presents); its own certificate comes from that CA too."""
+    ca = Authority(tmp_path_factory.mktemp("postfix-ca"), "peer-ca", existing=(peer.ca, peer.dir / "pki/ca.key"))
+    with operator_postfix(POSTFIX_DOMAIN, [DR_Z], ca, peer.ca) as pf:
         yield pf
-    finally:
-        pf.stop()
-        shutil.rmtree(root)
-
-
-def maildir_messages(postfix):
-    return [f.read_bytes() for f in postfix.maildir_files(DR_Z)]
 
 
 def postfix_probe(directory, peer, postfix):
@@ -319,9 +293,9 @@ def test_postfix_receives_over_mutual_tls(peer, postfix, tmp_path):
     assert outcome == "permanent" and reply.startswith("550 5.1.1 <nobody@postfix.mssante.test>"), reply
     assert fields["peer-took-dsn"] == "yes"
     deadline = time.time() + 30
-    while not maildir_messages(postfix) and time.time() < deadline:
+    while not postfix.maildir_messages(DR_Z) and time.time() < deadline:
         time.sleep(0.2)
-    [stored_message] = maildir_messages(postfix)
+    [stored_message] = postfix.maildir_messages(DR_Z)
     headers, _, body = stored_message.partition(b"\n\n")  # maildir stores LF line ends
     assert body == b".point\nfin\n" and b"Subject: vers postfix" in headers
     # Postfix verified our client certificate against the CA it was given.

@@ -27,7 +27,8 @@ def test_mx_requires_starttls(plexus):
 def test_mx_requires_client_certificate(plexus):
     s = plexus.smtp("mx")
     code, text = s.mail("dr.x@" + PEER_DOMAIN)
-    assert code == 530 and b"5.7.0" in text and b"certificate" in text
+    # Temporary: the peer's mail waits for its certificate instead of bouncing.
+    assert code == 451 and b"4.7.0" in text and b"certificate" in text
     s.quit()
 
 
@@ -64,7 +65,7 @@ def test_mx_refuses_non_local_recipient(plexus):
     s = peer_session(plexus, plexus.peer_cert)
     assert s.mail("dr.x@" + PEER_DOMAIN)[0] == 250
     code, text = s.rcpt("dr.y@" + OTHER_DOMAIN)
-    assert code == 550 and b"5.1.1" in text
+    assert code == 550 and b"5.7.1" in text and b"relay not allowed" in text
     s.quit()
 
 
