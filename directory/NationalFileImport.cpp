@@ -261,35 +261,45 @@ std::optional<Structure> structureOf(const std::vector<std::string_view>& f,
     return s;
 }
 
+// Calls handle(number, fields) for each line after the header; lines too long,
+// or with another number of fields than the header, are counted and skipped.
+template <typename Handle>
+void forEachRecordLine(Import& import, LineReader& reader, std::size_t columns, Handle handle)
+{
+    std::string line;
+    for (std::size_t number = 2;; ++number) {
+        const auto result = reader.next(line);
+        if (result == LineReader::Result::end) break;
+        ++import.report().lines;
+        if (result == LineReader::Result::tooLong) {
+            import.skip(number, "line too long");
+            continue;
+        }
+        const auto fields = fieldsOf(line);
+        if (fields.size() != columns) {
+            import.skip(number, std::to_string(fields.size()) + " fields instead of " + std::to_string(columns));
+            continue;
+        }
+        handle(number, fields);
+    }
+}
+
 void importMailboxLines(Import& import, LineReader& reader, const std::vector<std::string_view>& header)
 {
     const auto at = mapHeader(header, mailboxColumns);
     const auto hiddenAt = findColumn(header, hiddenColumn);
     auto& report = import.report();
-    std::string line;
-    for (std::size_t number = 2;; ++number) {
-        const auto result = reader.next(line);
-        if (result == LineReader::Result::end) break;
-        ++report.lines;
-        if (result == LineReader::Result::tooLong) {
-            import.skip(number, "line too long");
-            continue;
-        }
-        const auto f = fieldsOf(line);
-        if (f.size() != header.size()) {
-            import.skip(number, std::to_string(f.size()) + " fields instead of " + std::to_string(header.size()));
-            continue;
-        }
+    forEachRecordLine(import, reader, header.size(), [&](std::size_t number, const std::vector<std::string_view>& f) {
         Mailbox mailbox{std::string(import.source()), "", std::string(f[at[mailboxAddress]]),
                         std::string(f[at[mailboxType]]), "", std::string(f[at[mailboxStructureId]]),
                         std::string(f[at[mailboxService]]), false};
         if (!isAddress(mailbox.address)) {
             import.skip(number, "no valid mailbox address");
-            continue;
+            return;
         }
         if (!isMailboxType(mailbox.type)) {
             import.skip(number, "unknown mailbox type '" + mailbox.type + "'");
-            continue;
+            return;
         }
         std::ranges::transform(mailbox.address, mailbox.address.begin(),
                                [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -308,7 +318,7 @@ void importMailboxLines(Import& import, LineReader& reader, const std::vector<st
         if (const auto structure = structureOf(f, at, import.source()))
             import.put(RecordKind::structure, *structure, report.structures);
         import.put(RecordKind::mailbox, mailbox, report.mailboxes);
-    }
+    });
     import.finish({{RecordKind::person, &report.persons},
                    {RecordKind::structure, &report.structures},
                    {RecordKind::mailbox, &report.mailboxes}});
@@ -318,24 +328,11 @@ void importActivityLines(Import& import, LineReader& reader, const std::vector<s
 {
     const auto at = mapHeader(header, activityColumns);
     auto& report = import.report();
-    std::string line;
-    for (std::size_t number = 2;; ++number) {
-        const auto result = reader.next(line);
-        if (result == LineReader::Result::end) break;
-        ++report.lines;
-        if (result == LineReader::Result::tooLong) {
-            import.skip(number, "line too long");
-            continue;
-        }
-        const auto f = fieldsOf(line);
-        if (f.size() != header.size()) {
-            import.skip(number, std::to_string(f.size()) + " fields instead of " + std::to_string(header.size()));
-            continue;
-        }
+    forEachRecordLine(import, reader, header.size(), [&](std::size_t number, const std::vector<std::string_view>& f) {
         const std::string_view nationalId = f[at[activityNationalId]];
         if (nationalId.empty() || f[at[activityLastName]].empty()) {
             import.skip(number, "no national id or name");
-            continue;
+            return;
         }
         Person person{std::string(import.source()), std::string(nationalId), std::string(nationalId),
                       std::string(f[at[activityCivility]]), std::string(f[at[activityLastName]]),
@@ -343,7 +340,7 @@ void importActivityLines(Import& import, LineReader& reader, const std::vector<s
                       std::string(f[at[activityProfessionLabel]]), std::string(f[at[activitySpecialtyCode]]),
                       std::string(f[at[activitySpecialtyLabel]]), std::string(f[at[activityPracticeMode]])};
         import.put(RecordKind::person, person, report.persons);
-    }
+    });
     import.finish({{RecordKind::person, &report.persons}});
 }
 
