@@ -187,8 +187,11 @@ int runInit(const Arguments& args)
     ca.organization = "Plexus development PKI, stands in for IGC-Sante";
     ca.country = "FR";
     trust::createRootCa(ca, (pki / "ca.key").string(), (pki / "ca.crt").string());
-    trust::issueServerCertificate((pki / "ca.key").string(), (pki / "ca.crt").string(), in.hostname,
-                                  {in.hostname, in.domain, "localhost"}, "Plexus " + in.domain,
+    // The loopback names too, so that clients on this machine can check the name (the demo's curl).
+    std::vector<std::string> names{in.hostname, in.domain, "localhost", "127.0.0.1"};
+    if (in.listen != "0.0.0.0" && in.listen != "127.0.0.1") names.push_back(in.listen);
+    trust::issueServerCertificate((pki / "ca.key").string(), (pki / "ca.crt").string(), in.hostname, names,
+                                  "Plexus " + in.domain,
                                   (pki / "server.key").string(), (pki / "server.crt").string());
     trust::createSigningKeyPair((pki / "oidc-issuer.key").string(), (pki / "oidc-issuer.pub").string());
     store::AtRestKey::generateFile((in.dir / "keys/at-rest.key").string());
