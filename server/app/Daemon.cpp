@@ -195,7 +195,7 @@ int runDaemon(const Settings& settings)
         log.information("SIGHUP: reloading certificates, the whitelist, [relay] and [routes]");
         try {
             const auto reloaded = loadSettings(settings.configPath);
-            tls.reload();
+            tls.reload(reloaded.tls);  // the files may have changed (a first CRL file, say)
             whitelist.reconfigure(reloaded.whitelist);  // whitelist source may have changed
             router.replaceRoutes(reloaded.routes);
             relayClient.reconfigure(reloaded.relayClient);

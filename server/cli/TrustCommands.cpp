@@ -249,11 +249,8 @@ int addCrl(const app::Settings& settings, const std::string& candidate)
                      "certificates issued by these anchors will be refused until their CRL is added:\n";
         for (const auto& anchor : addition.anchorsWithoutCrl) std::cout << "  " << anchor << '\n';
     }
-    if (configured)
-        std::cout << kReloadHint << '\n';
-    else
-        std::cout << "tls.crl set to " << crlPath << " in " << settings.configPath
-                  << ": restart plexusd to load it (SIGHUP reloads the TLS files configured at start)\n";
+    if (!configured) std::cout << "tls.crl set to " << crlPath << " in " << settings.configPath << '\n';
+    std::cout << kReloadHint << '\n';
     return 0;
 }
 

@@ -36,8 +36,10 @@ Poco::Net::Context::Ptr makeClientContext(const TlsFiles& files);
 class TlsContexts {
 public:
     explicit TlsContexts(TlsFiles files);
-    // Rebuilds both contexts from the files; on error keeps the current ones and throws.
+    // Rebuilds the contexts from the files; on error keeps the current ones and throws.
     void reload();
+    // The same from other files (the configuration changed, e.g. a first CRL file).
+    void reload(TlsFiles files);
     Poco::Net::Context::Ptr withClientCertificates() const;
     Poco::Net::Context::Ptr withoutClientCertificates() const;
     Poco::Net::Context::Ptr forRelay() const;
