@@ -36,7 +36,8 @@ test-integration: $(NODE_DIR)/node_modules/.package-lock.json
 asan-test: deps
 	cmake -S . -B $(ASAN_BUILD) -G Ninja -DPLEXUS_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
-	$(MAKE) --no-print-directory test-unit test-integration BUILD=$(ASAN_BUILD)
+	LSAN_OPTIONS=suppressions=$(abspath tests/sanitizer/lsan.supp):print_suppressions=0 \
+	  $(MAKE) --no-print-directory test-unit test-integration BUILD=$(ASAN_BUILD)
 
 bench: build
 	PLEXUS_BUILD_DIR=$(abspath $(BUILD)) /usr/bin/python3 tests/bench/smtp_submission.py
