@@ -14,20 +14,19 @@ import json
 import multiprocessing
 import os
 import re
-import shutil
 import sqlite3
 import sys
-import tempfile
 import time
 from contextlib import closing
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 from authority import Authority  # noqa: E402
-from plexus_harness import PLEXUSCTL, PLEXUSD, Plexus, join_trust_space  # noqa: E402
+from plexus_harness import Plexus, join_trust_space  # noqa: E402
 from postfix_harness import Postfix  # noqa: E402
 from smtp_submission import (MEMORY_CHECK_AND_CPU_ROWS, MemorySampler, cpu_busy_percent,  # noqa: E402
-                             cpu_jiffies, message, percentile_ms, print_table, session)
+                             cpu_jiffies, message, percentile_ms, print_table, run_servers,
+                             session)
 
 ALPHA, BETA = "alpha.mssante.test", "beta.mssante.test"
 SENDER = f"dr.bench@{ALPHA}"
@@ -237,23 +236,9 @@ def parse_args():
 
 def main():
     args = parse_args()
-    servers = args.servers.split(",")
-    if "plexus" in servers and not (PLEXUSD.exists() and PLEXUSCTL.exists()):
-        sys.exit(f"{PLEXUSD} or {PLEXUSCTL} missing: build first (make build) or set PLEXUS_BUILD_DIR")
-    # Not /tmp's mkdtemp default mode: Postfix's unprivileged processes must traverse it.
-    root = Path(tempfile.mkdtemp(prefix="plexus-relay-bench-"))
-    root.chmod(0o755)
-    results = {}
-    try:
-        for name in servers:
-            print(f"{name}: {args.clients} clients, {args.messages} messages of 10 KB relayed {ALPHA} -> {BETA} ...",
-                  flush=True)
-            results[name] = {"plexus": bench_plexus, "postfix": bench_postfix}[name](root, args)
-    finally:
-        if args.keep:
-            print(f"kept {root}")
-        else:
-            shutil.rmtree(root, ignore_errors=True)
+    results = run_servers(args, {"plexus": bench_plexus, "postfix": bench_postfix},
+                          f"{args.clients} clients, {args.messages} messages of 10 KB relayed {ALPHA} -> {BETA}",
+                          "plexus-relay-bench-")
     if "plexus" in results and "postfix" in results:
         results["plexus_postfix_throughput_ratio"] = round(
             results["plexus"]["messages_per_s"] / results["postfix"]["messages_per_s"], 2)

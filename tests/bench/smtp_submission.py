@@ -331,27 +331,36 @@ def parse_args():
     return ap.parse_args()
 
 
-def main():
-    args = parse_args()
+def run_servers(args, runners, workload, prefix):
+    """{name: runners[name](root, args)} for each of args.servers, one after the other, in
+    one temporary root (removed unless --keep); `workload` describes the run."""
     servers = args.servers.split(",")
-    if "plexus" in servers and not (PLEXUSD.exists() and PLEXUSCTL.exists()):
+    if any(name.startswith("plexus") for name in servers) and not (PLEXUSD.exists() and PLEXUSCTL.exists()):
         sys.exit(f"{PLEXUSD} or {PLEXUSCTL} missing: build first (make build) or set PLEXUS_BUILD_DIR")
     # Not /tmp's mkdtemp default mode: Postfix's unprivileged processes must traverse it.
-    root = Path(tempfile.mkdtemp(prefix="plexus-bench-"))
+    root = Path(tempfile.mkdtemp(prefix=prefix))
     root.chmod(0o755)
     results = {}
     try:
         for name in servers:
-            print(f"{name}: {args.clients} clients, {args.warmup:g} s warm-up, {args.seconds:g} s measured ...",
-                  flush=True)
-            results[name] = {"plexus": bench_plexus, "postfix": bench_postfix,
-                             "plexus-example": lambda r, a: bench_plexus(r, a, EXAMPLE_PLUGIN),
-                             "plexus-atna": bench_plexus_atna}[name](root, args)
+            print(f"{name}: {workload} ...", flush=True)
+            results[name] = runners[name](root, args)
     finally:
         if args.keep:
             print(f"kept {root}")
         else:
             shutil.rmtree(root, ignore_errors=True)
+    return results
+
+
+def main():
+    args = parse_args()
+    runners = {"plexus": bench_plexus, "postfix": bench_postfix,
+               "plexus-example": lambda root, a: bench_plexus(root, a, EXAMPLE_PLUGIN),
+               "plexus-atna": bench_plexus_atna}
+    results = run_servers(args, runners,
+                          f"{args.clients} clients, {args.warmup:g} s warm-up, {args.seconds:g} s measured",
+                          "plexus-bench-")
     if "plexus" in results and "postfix" in results:
         results["plexus_postfix_throughput_ratio"] = round(
             results["plexus"]["messages_per_s"] / results["postfix"]["messages_per_s"], 2)
