@@ -95,22 +95,29 @@ void ImapSession::proceed()
                 continue;
             }
             if (!command) {
-                if (connection_.stopRequested()) untagged("BYE Server shutting down");
+                if (connection_.stopRequested()) {
+                    untagged("BYE Server shutting down");
+                    ending_ = events::SessionEnd::Shutdown;
+                }
                 break;
             }
             commandCounter().add();
             dispatch(*command);
         }
-    } catch (const Poco::TimeoutException&) {
+    } catch (const Poco::TimeoutException& e) {
         untagged("BYE Autologout; idle for too long");
+        ending_ = events::sessionEndAfter(e, connection_.serverStopping());
     } catch (const Poco::Exception& e) {
         log_.information("connection with %s ended: %s", peer(), e.displayText());
+        ending_ = events::sessionEndAfter(e, connection_.serverStopping());
     }
     finish();
 }
 
 void ImapSession::finish()
 {
+    // Once per session, whichever way it ended (RFC 9051 §6.1.3 LOGOUT or not).
+    if (namespace_) recordEvent(events::logoutEvent(namespace_->user().address, peer(), serviceName(service_), ending_));
     try {
         connection_.flush();
     } catch (const Poco::Exception&) {
@@ -238,7 +245,11 @@ std::string ImapSession::capabilities() const
 void ImapSession::recordEvent(const std::string& type, const std::string& object, const std::string& outcome,
                               const std::string& detailJson)
 {
-    events::Event event{type, namespace_ ? namespace_->user().address : "", peer(), object, outcome, detailJson};
+    recordEvent({type, namespace_ ? namespace_->user().address : "", peer(), object, outcome, detailJson});
+}
+
+void ImapSession::recordEvent(const events::Event& event)
+{
     services_.commits.post([event](store::Database& db) { events::EventLog::append(db, event); });
 }
 
@@ -268,6 +279,7 @@ void ImapSession::handleLogout(const Command& command)
     untagged("BYE " + settings_.hostname + " logging out");
     ok(command);
     state_ = State::Logout;
+    ending_ = events::SessionEnd::Logout;
 }
 
 // RFC 2971: the client's identification is logged (bounded), ours is given.

@@ -2,6 +2,7 @@
 // command. Internal to the imap module; runImapSession() is the entry point.
 #pragma once
 
+#include "events/SessionEnd.h"
 #include "imap/Command.h"
 #include "imap/Fetch.h"
 #include "imap/ImapServer.h"
@@ -73,7 +74,7 @@ private:
     void handleIdle(const Command& command);       // RFC 2177
     // Commands until the session ends or parks; returns at once when parked.
     void proceed();
-    // Flushes what is left to say; the session is over.
+    // Flushes what is left to say and records the logout; the session is over.
     void finish();
     void handleGetAcl(const Command& command);     // RFC 4314
     void handleSetAcl(const Command& command, bool remove);
@@ -108,6 +109,7 @@ private:
     std::optional<std::string> readSaslResponse(const Command& command);
     void recordEvent(const std::string& type, const std::string& object, const std::string& outcome,
                      const std::string& detailJson = "{}");
+    void recordEvent(const events::Event& event);
     // Mailbox name argument: astring in modified UTF-7, decoded; throws CommandFailure.
     std::string mailboxArg(const Args& args, std::size_t index) const;
     std::optional<VisibleFolder> resolve(const std::string& name);
@@ -143,6 +145,7 @@ private:
     bool condstore_ = false;  // RFC 7162: enabled by ENABLE or a CONDSTORE-using command
     bool qresync_ = false;
     unsigned errorsInARow_ = 0;
+    events::SessionEnd ending_ = events::SessionEnd::Closed;  // told in auth.logout
     // RFC 2177: the IDLE command in progress, until DONE.
     struct Idling {
         Command command;

@@ -443,7 +443,10 @@ void ImapSession::handleIdle(const Command& command)
     // One look, at the start and whenever the parker resumes the session: changes
     // told (a delivery wakes it at once), then DONE, or more waiting.
     if (state_ == State::Selected) refresh(true);
-    if (connection_.serverStopping()) closeSession("Server shutting down");
+    if (connection_.serverStopping()) {
+        ending_ = events::SessionEnd::Shutdown;
+        closeSession("Server shutting down");
+    }
     if (!connection_.waitForInput(Poco::Timespan(0))) {
         if (std::chrono::steady_clock::now() >= idling_->deadline) throw Poco::TimeoutException("idle");
         if (idling_->next != Idling::Next::WaitHere) {
