@@ -5,6 +5,7 @@
 #include "accounts/Sasl.h"
 #include "accounts/SaslServer.h"
 #include "events/EventLog.h"
+#include "events/SessionEnd.h"
 #include "metrics/Metrics.h"
 #include "net/Connection.h"
 #include "intake/MessageDelivery.h"
@@ -83,6 +84,8 @@ public:
     void run();
 
 private:
+    // Commands until QUIT, the end of the connection, a timeout or the server stopping.
+    void serveCommands();
     // Command handlers, one per verb.
     void handleEhlo(const std::string& argument, bool extended);
     void handleStartTls(const std::string& argument);
@@ -119,6 +122,8 @@ private:
     std::string receivedHeader() const;
     void resetTransaction() { transaction_ = Transaction{}; }
     void recordEvent(events::Event event);
+    // auth.logout, with ending_, at the end of an authenticated session.
+    void recordLogout();
     plugins::SessionInfo sessionInfo() const;
     // The plugins' RCPT TO hooks; false when they refused (the reply is sent).
     bool acceptedByPlugins(const std::string& recipient);
@@ -137,6 +142,7 @@ private:
     Transaction transaction_;
     unsigned errors_ = 0;
     bool quit_ = false;
+    events::SessionEnd ending_ = events::SessionEnd::Closed;
 };
 
 void SmtpSession::run()
@@ -157,9 +163,27 @@ void SmtpSession::run()
         return;
     }
     reply("220 " + settings_.hostname + " ESMTP Plexus MSSanté");
+    try {
+        serveCommands();
+    } catch (const std::exception& e) {
+        ending_ = events::sessionEndAfter(e, connection_.serverStopping());
+        recordLogout();
+        throw;  // the listener logs it
+    }
+    recordLogout();
+    try {
+        connection_.flush();
+    } catch (const Poco::Exception&) {
+        // the peer is gone; nothing left to tell it
+    }
+}
+
+void SmtpSession::serveCommands()
+{
     while (!quit_) {
         if (Clock::now() - started_ > settings_.limits.sessionTime) {
             reply("421 4.4.2 " + settings_.hostname + " Session time limit exceeded, closing");
+            ending_ = events::SessionEnd::Timeout;
             break;
         }
         std::optional<net::Line> line;
@@ -167,10 +191,14 @@ void SmtpSession::run()
             line = connection_.readLine(settings_.limits.commandLine, true);
         } catch (const Poco::TimeoutException&) {
             reply("421 4.4.2 " + settings_.hostname + " Idle timeout, closing");
+            ending_ = events::SessionEnd::Timeout;
             break;
         }
         if (!line) {
-            if (connection_.stopRequested()) reply("421 4.3.2 " + settings_.hostname + " Service shutting down");
+            if (connection_.stopRequested()) {
+                reply("421 4.3.2 " + settings_.hostname + " Service shutting down");
+                ending_ = events::SessionEnd::Shutdown;
+            }
             break;
         }
         if (line->tooLong) {
@@ -203,11 +231,6 @@ void SmtpSession::run()
             break;
         }
     }
-    try {
-        connection_.flush();
-    } catch (const Poco::Exception&) {
-        // the peer is gone; nothing left to tell it
-    }
 }
 
 void SmtpSession::replyMultiline(int code, const std::vector<std::string>& lines)
@@ -227,6 +250,12 @@ void SmtpSession::recordEvent(events::Event event)
 {
     event.client = connection_.peerAddress();
     services_.commits.post([event](store::Database& db) { events::EventLog::append(db, event); });
+}
+
+// Once per session: run() calls it when the session ends, whichever way.
+void SmtpSession::recordLogout()
+{
+    if (identity_) recordEvent(events::logoutEvent(identity_->address, "", serviceName(service_), ending_));
 }
 
 plugins::SessionInfo SmtpSession::sessionInfo() const
@@ -892,6 +921,7 @@ void SmtpSession::handleHelp(const std::string&)
 void SmtpSession::handleQuit(const std::string&)
 {
     reply("221 2.0.0 " + settings_.hostname + " closing connection");
+    ending_ = events::SessionEnd::Logout;
     quit_ = true;
 }
 
