@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <string>
+#include <vector>
 
 namespace plexus::atna {
 namespace {
@@ -64,11 +66,23 @@ bool has(const std::string& xml, const std::string& text)
     return xml.find(text) != std::string::npos;
 }
 
+// The csd-code of each EventTypeCode, in order.
+std::vector<std::string> eventTypeCodes(const std::string& xml)
+{
+    std::vector<std::string> codes;
+    const std::string element = "<EventTypeCode ", attribute = "csd-code=\"";
+    for (auto at = xml.find(element); at != std::string::npos; at = xml.find(element, at + 1)) {
+        const auto start = xml.find(attribute, at) + attribute.size();
+        codes.push_back(xml.substr(start, xml.find('"', start) - start));
+    }
+    return codes;
+}
+
 struct Expected {
     const char* type;
     const char* outcome;
     const char* eventId;
-    const char* eventType;  // "" when none
+    const char* eventType;  // the one EventTypeCode; "" when none
     char action;
     int indicator;
 };
@@ -106,8 +120,9 @@ TEST_F(AuditMessageTest, EveryMappedEventIsValidWithItsCodes)
         {"plugin.pseudo.pseudonymization_requested", "success", "110110", "PSEUDONYMIZATION", 'E', 0},
         {"plugin.viewer.message_opened", "success", "110103", "", 'R', 0},
     };
+    // Every event's keys at once; "reason" (a logout's, a failure's) describes failures only.
     const std::string detail =
-        R"({"copies":[{"mailbox":"dr.martin@hopital.test","folder":"INBOX","uid":3}],"recipient":"a@b.test",)"
+        R"({"service":"imaps","reason":"timeout","copies":[{"mailbox":"dr.martin@hopital.test","folder":"INBOX","uid":3}],"recipient":"a@b.test",)"
         R"("remote_host":"mx.b.test","message_ids":["<m1@x>","<m2@x>"],"uids":"1:2","identifier":"ide@h.test",)"
         R"("rights":"lr","patient_id":"1234567890123^^^&1.2.250.1.213.1.4.10&ISO","submission_set_uid":"1.2.3",)"
         R"("repository":"1.2.250.1.999","mailbox":"dr.martin@hopital.test","folder":"INBOX","message_id":"<m1@x>"})";
@@ -115,11 +130,12 @@ TEST_F(AuditMessageTest, EveryMappedEventIsValidWithItsCodes)
         SCOPED_TRACE(std::string(expected.type) + " " + expected.outcome);
         const auto xml = validXml(event(expected.type, "dr.martin@hopital.test", "<abc@hopital.test>", expected.outcome, detail));
         EXPECT_TRUE(has(xml, std::string("<EventID codeSystemName=\"DCM\" csd-code=\"") + expected.eventId + "\"")) << xml;
-        if (*expected.eventType) {
-            EXPECT_TRUE(has(xml, std::string("csd-code=\"") + expected.eventType + "\"")) << xml;
-        }
+        EXPECT_EQ(eventTypeCodes(xml),
+                  *expected.eventType ? std::vector<std::string>{expected.eventType} : std::vector<std::string>{})
+            << xml;
         EXPECT_TRUE(has(xml, std::string("EventActionCode=\"") + expected.action + "\"")) << xml;
         EXPECT_TRUE(has(xml, "EventOutcomeIndicator=\"" + std::to_string(expected.indicator) + "\"")) << xml;
+        EXPECT_EQ(has(xml, "<EventOutcomeDescription>"), expected.indicator != 0) << xml;
         EXPECT_TRUE(has(xml, "EventDateTime=\"2025-12-01T23:00:00.123456Z\"")) << xml;
         EXPECT_TRUE(has(xml, R"(AuditSourceID="plexus-test")")) << xml;
         EXPECT_TRUE(has(xml, R"(AuditEnterpriseSiteID="FINESS-750000001")")) << xml;
