@@ -1,14 +1,22 @@
 """SASL on submission: Pro Santé Connect tokens (XOAUTH2, OAUTHBEARER), client
-certificates of APP accounts (EXTERNAL), and the events they leave."""
+certificates of APP accounts (EXTERNAL), and the events they leave: auth.login,
+and one auth.logout per authenticated IMAP or submission session, however it ends."""
 import base64
+import collections
+import imaplib
+import json
+import smtplib
 import sqlite3
 import subprocess
+
+import pytest
 
 from conftest import DOMAIN
 
 MARTIN = f"dr.martin@{DOMAIN}"
 DURAND = f"ide.durand@{DOMAIN}"
 LABO = f"labo@{DOMAIN}"
+LEAVER = f"dr.sortie@{DOMAIN}"
 
 
 def xoauth2(user, token):
@@ -99,3 +107,45 @@ def test_authentication_events_are_recorded(plexus):
     assert any(r[0] == MARTIN and r[1] == "success" for r in rows)
     assert any(r[1] == "failure" and "token refused" in r[2] for r in rows)
     assert not any("Bearer" in r[2] for r in rows)
+
+
+def test_each_authenticated_session_ends_with_one_logout_event(plexus):
+    """IMAP LOGOUT, an IMAP connection dropped, submission QUIT, a submission session
+    idle past [limits] idle_timeout (3 s here), and an IMAP and a submission session
+    open when plexusd stops: one auth.logout each, saying how; none for sessions that
+    never authenticated. Counted once plexusd has stopped, when every event is written."""
+    plexus.add_mailbox(LEAVER, "PER", "810000000077", "sortie-password")
+    with sqlite3.connect(plexus.dir / "plexus.db") as db:
+        since = db.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]
+    idle = plexus.smtp()
+    idle.login(LEAVER, "sortie-password")
+    plexus.imap(user=LEAVER, password="sortie-password").logout()
+    plexus.imap(user=LEAVER, password="sortie-password").shutdown()  # no LOGOUT
+    quitting = plexus.smtp()
+    quitting.login(LEAVER, "sortie-password")
+    quitting.quit()
+    plexus.imap().logout()
+    with pytest.raises(imaplib.IMAP4.error):
+        plexus.imap(user=LEAVER, password="wrong")
+    with pytest.raises(smtplib.SMTPAuthenticationError):
+        plexus.smtp().login(LEAVER, "wrong")
+    plexus.smtp().quit()
+    assert idle.getreply()[0] == 421  # 4.4.2 idle timeout
+    idle.close()
+    open_imap = plexus.imap(user=LEAVER, password="sortie-password")
+    open_smtp = plexus.smtp()
+    open_smtp.login(LEAVER, "sortie-password")
+    plexus.stop()
+    open_imap.shutdown()
+    open_smtp.close()
+    with sqlite3.connect(plexus.dir / "plexus.db") as db:
+        rows = db.execute("SELECT actor, client, object, outcome, detail FROM events "
+                          "WHERE type = 'auth.logout' AND id > ? ORDER BY id", (since,)).fetchall()
+    plexus.start()
+    assert all(actor for actor, *_ in rows), "no logout without a login"
+    mine = [row for row in rows if row[0] == LEAVER]
+    assert all(row[1:4] == ("127.0.0.1", LEAVER, "success") for row in mine), mine
+    ended = collections.Counter((json.loads(row[4])["service"], json.loads(row[4])["reason"]) for row in mine)
+    assert ended == collections.Counter([("imaps", "logout"), ("imaps", "closed"), ("submission", "logout"),
+                                         ("submission", "timeout"), ("imaps", "shutdown"),
+                                         ("submission", "shutdown")]), mine
