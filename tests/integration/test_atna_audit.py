@@ -1,9 +1,10 @@
 """The ATNA audit plugin in a running plexusd with its file transport: SMTP
-delivery of an XDM package, IMAP logins (good and bad), SELECT, FETCH and
-CREATE each leave one AuditMessage in the audit file, valid against the DICOM
-schema (tests/tools/atna-validate), with unique ids; with the file's directory
-gone across a restart, the events wait, raise the backlog alert, and all arrive
-once it is back."""
+delivery of an XDM package, IMAP logins (good and bad), SELECT, FETCH, CREATE
+and the logouts each leave one AuditMessage in the audit file, valid against the
+DICOM schema (tests/tools/atna-validate), with unique ids; with the file's
+directory gone across a restart (an IMAP session open through it: its logout
+is logged at shutdown), the events wait, raise the backlog alert, and all
+arrive once it is back."""
 import email.policy
 import imaplib
 import io
@@ -32,7 +33,7 @@ SHARED = Path(os.environ.get("PLEXUS_SHARED_DIR") or Path(__file__).resolve().pa
 SCHEMA = SHARED / "schemas/atna/dicom2024d.xsd"
 VALIDATE = BUILD / "tests/tools/atna-validate"
 PLUGIN = BUILD / "plugins/atna-audit/plexus-atna-audit.so"
-AUDITED = ("auth.login", "message.received", "mailbox.select", "message.read", "mailbox.created")
+AUDITED = ("auth.login", "auth.logout", "message.received", "mailbox.select", "message.read", "mailbox.created")
 
 
 def audited_plexus(root, **settings):
@@ -83,6 +84,10 @@ def event_of(xml):
     return code, action, outcome
 
 
+def event_types_of(xml):
+    return re.findall(r'<EventTypeCode [^>]*csd-code="([^"]+)"', xml)
+
+
 def xdm_message():
     sample = (SHARED / "data/xds-samples/SubmitObjectsRequest_ebrs30.xml").read_text()
     metadata = sample.replace("SELF-5^^^&amp;1.3.6.1.4.1.21367.2005.3.7&amp;ISO", INS.replace("&", "&amp;"))
@@ -102,11 +107,13 @@ def xdm_message():
 
 
 def all_written(p, *files):
-    """Once the failed login (the last event of traffic()) is logged: every audited event in the files."""
+    """Once the failed login and the logouts of traffic() are logged (sessions log them
+    after their last reply): every audited event in the files."""
     def written():
         failed = db_rows(p, "SELECT COUNT(*) FROM events WHERE type = 'auth.login' AND outcome = 'failure'")[0][0]
+        logouts = db_rows(p, "SELECT COUNT(*) FROM events WHERE type = 'auth.logout'")[0][0]
         ids = audited_ids(p)
-        return failed == p.failed_logins and {i for i, _ in records(*files)} >= set(ids) and ids
+        return failed == p.failed_logins and logouts == p.logouts and {i for i, _ in records(*files)} >= set(ids) and ids
     return wait_for(written, timeout=30)
 
 
@@ -122,6 +129,7 @@ def traffic(p, folder):
     with pytest.raises(imaplib.IMAP4.error):
         p.imap(user=DURAND, password="wrong")
     p.failed_logins = getattr(p, "failed_logins", 0) + 1
+    p.logouts = getattr(p, "logouts", 0) + 2  # the SMTP QUIT and the IMAP LOGOUT
 
 
 def test_each_event_one_valid_audit_message_nothing_lost_across_an_outage_and_restart(p):
@@ -139,6 +147,13 @@ def test_each_event_one_valid_audit_message_nothing_lost_across_an_outage_and_re
     assert ("110112", "E", "0") in events  # SELECT
     assert ("110103", "R", "0") in events  # FETCH
     assert ("110103", "C", "0") in events  # CREATE
+    logins = [xml for _, xml in got if event_types_of(xml) == ["110122"]]
+    logouts = [xml for _, xml in got if event_types_of(xml) == ["110123"]]
+    assert len(logins) == 3 and len(logouts) == 2, got  # SMTP, IMAP and the failed IMAP login
+    for xml in logouts:
+        assert event_of(xml) == ("110114", "E", "0"), xml
+        assert 'UserIsRequestor="true"' in xml and 'NetworkAccessPointID="127.0.0.1"' in xml, xml
+    assert {re.search(r'UserID="([^"]+)" UserIsRequestor="true"', xml).group(1) for xml in logouts} == {MARTIN, DURAND}
     received = [xml for _, xml in got if event_of(xml) == ("110107", "C", "0")]
     assert len(received) == 1
     assert 'ParticipantObjectID="2770763220829^^^&amp;1.2.250.1.213.1.4.8&amp;ISO"' in received[0]
@@ -147,8 +162,14 @@ def test_each_event_one_valid_audit_message_nothing_lost_across_an_outage_and_re
     assert 'AlternativeUserID="810000000001"' in received[0]
     assert f'AuditSourceID="{SOURCE}"' in received[0]
 
-    # The repository goes away while plexusd restarts and mail goes on.
+    # The repository goes away while plexusd restarts and mail goes on; a session
+    # open at the stop is logged out then.
+    open_session = p.imap(user=MARTIN, password="martin-password")
     p.stop()
+    open_session.shutdown()
+    p.logouts += 1
+    assert db_rows(p, "SELECT actor, detail FROM events WHERE type = 'auth.logout' ORDER BY id DESC LIMIT 1") == \
+        [(MARTIN, '{"service":"imaps","reason":"shutdown"}')]
     old = p.dir / "audit.before"
     p.audit_dir.rename(old)
     p.start()
