@@ -899,12 +899,13 @@ def test_status_highestmodseq_enables_condstore(p):
 
 # --- audit events -------------------------------------------------------------------
 
-def wait_events(p, since, wanted):
-    """Events after `since` once every type in `wanted` is there (recordEvent is asynchronous)."""
+def wait_events(p, since, wanted, complete=lambda rows: True):
+    """Events after `since` once every type in `wanted` is there and `complete(rows)`
+    holds (recordEvent is asynchronous)."""
     deadline = time.time() + 3
     while True:
         rows = events(p, since)
-        if wanted <= {row[1] for row in rows} or time.time() > deadline:
+        if (wanted <= {row[1] for row in rows} and complete(rows)) or time.time() > deadline:
             return rows
         time.sleep(0.05)
 
@@ -958,7 +959,17 @@ def test_audit_events(p):
     assert DURAND in detail and '"lr"' in detail
     assert "Audit3" in one("mailbox.renamed", "Audit2")
     assert one("mailbox.deleted", "Audit") is not None
+
+    # RFC 9051 §6.1.3: LOGOUT ends the session, and its auth.logout says so (the
+    # sessions of earlier tests, closed without LOGOUT, say "closed").
+    c.ok("LOGOUT")
     c.close()
+    logout = '"reason":"logout"'
+    rows = wait_events(p, since, wanted | {"auth.logout"},
+                       lambda rows: any(r[1] == "auth.logout" and logout in r[6] for r in rows))
+    logouts = [row for row in rows if row[1] == "auth.logout"]
+    assert all(row[2] == MARTIN and row[4] == MARTIN and row[5] == "success" for row in logouts), logouts
+    assert [row[6].replace(" ", "") for row in logouts if logout in row[6]] == ['{"service":"imaps","reason":"logout"}']
 
 
 # --- robustness ---------------------------------------------------------------------
