@@ -14,7 +14,7 @@
 namespace plexus::events {
 
 // What happened, to what, by whom, from where. Types are dotted names from a
-// fixed vocabulary (auth.login, message.received, message.queued, mailbox.created...).
+// fixed vocabulary (auth.login, auth.logout, message.received, mailbox.created...; see README.md).
 struct Event {
     std::string type;
     std::string actor;    // account address or national id; never a secret

@@ -183,7 +183,7 @@ typedef plexus_status (*plexus_auth_hook)(void* user, const plexus_session_info*
 /* Event consumers                                                           */
 
 /* One entry of the durable event log. Types are dotted names: auth.login,
- * message.received (local delivery), message.submitted (with remote
+ * auth.logout, message.received (local delivery), message.submitted (with remote
  * recipients), message.refused, message.read, mailbox.select,
  * mailbox.created, acl.changed, plugin.<name>.<type> (plugins' own)... */
 typedef struct plexus_event {
