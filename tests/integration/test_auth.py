@@ -111,8 +111,8 @@ def test_authentication_events_are_recorded(plexus):
 
 def test_each_authenticated_session_ends_with_one_logout_event(plexus):
     """IMAP LOGOUT, an IMAP connection dropped, submission QUIT, a submission session
-    idle past [limits] idle_timeout (3 s here), and an IMAP and a submission session
-    open when plexusd stops: one auth.logout each, saying how; none for sessions that
+    idle past [limits] idle_timeout (3 s here), and IMAP sessions (one in IDLE, parked)
+    and a submission session open when plexusd stops: one auth.logout each, saying how; none for sessions that
     never authenticated. Counted once plexusd has stopped, when every event is written."""
     plexus.add_mailbox(LEAVER, "PER", "810000000077", "sortie-password")
     with sqlite3.connect(plexus.dir / "plexus.db") as db:
@@ -133,10 +133,15 @@ def test_each_authenticated_session_ends_with_one_logout_event(plexus):
     assert idle.getreply()[0] == 421  # 4.4.2 idle timeout
     idle.close()
     open_imap = plexus.imap(user=LEAVER, password="sortie-password")
+    idling = plexus.imap(user=LEAVER, password="sortie-password")
+    idling.select("INBOX")
+    idling.send(b"i1 IDLE\r\n")
+    assert idling.readline().startswith(b"+ ")
     open_smtp = plexus.smtp()
     open_smtp.login(LEAVER, "sortie-password")
     plexus.stop()
-    open_imap.shutdown()
+    for session in (open_imap, idling):
+        session.shutdown()
     open_smtp.close()
     with sqlite3.connect(plexus.dir / "plexus.db") as db:
         rows = db.execute("SELECT actor, client, object, outcome, detail FROM events "
@@ -147,5 +152,5 @@ def test_each_authenticated_session_ends_with_one_logout_event(plexus):
     assert all(row[1:4] == ("127.0.0.1", LEAVER, "success") for row in mine), mine
     ended = collections.Counter((json.loads(row[4])["service"], json.loads(row[4])["reason"]) for row in mine)
     assert ended == collections.Counter([("imaps", "logout"), ("imaps", "closed"), ("submission", "logout"),
-                                         ("submission", "timeout"), ("imaps", "shutdown"),
+                                         ("submission", "timeout"), ("imaps", "shutdown"), ("imaps", "shutdown"),
                                          ("submission", "shutdown")]), mine
