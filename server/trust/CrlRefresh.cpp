@@ -5,7 +5,6 @@
 
 #include <Poco/DateTimeFormatter.h>
 #include <Poco/Logger.h>
-#include <Poco/String.h>
 #include <Poco/StringTokenizer.h>
 #include <Poco/Timestamp.h>
 
