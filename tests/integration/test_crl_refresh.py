@@ -80,7 +80,8 @@ def logged_after(p, start, pattern, timeout=15):
 def sighup(p):
     start = len(p.log_text())
     p.signal(signal.SIGHUP)
-    logged_after(p, start, r"reloaded|reload failed")
+    tail = logged_after(p, start, r"reloaded; |reload failed")
+    assert "reload failed" not in tail, tail
 
 
 def crl_events(p):
