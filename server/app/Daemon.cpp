@@ -24,14 +24,17 @@
 #include "store/ConnectionPool.h"
 #include "store/MailboxStore.h"
 #include "store/Schema.h"
+#include "trust/CrlRefresh.h"
 #include "trust/WhitelistSource.h"
 
+#include <Poco/JSON/Array.h>
 #include <Poco/Logger.h>
 
 #include <atomic>
 #include <csignal>
 #include <functional>
 #include <memory>
+#include <optional>
 
 namespace plexus::app {
 
@@ -62,6 +65,21 @@ queue::FindReportDestination reportDestinations(store::ConnectionPool& reads, co
     };
 }
 
+// One event per source: the operator sees in the audit trail which CA's CRL
+// came from where, and why a source was refused.
+void recordCrlRefresh(store::CommitQueue& commits, const trust::CrlRefreshResult& result)
+{
+    for (const auto& outcome : result.sources) {
+        Poco::JSON::Object detail;
+        Poco::JSON::Array installed;
+        for (const auto& crl : outcome.addition.installed) installed.add(crl.issuer);
+        detail.set("installed", installed);
+        const events::Event event{"trust.crl_refreshed", "plexusd", "local", outcome.source,
+                                  outcome.ok ? "success" : outcome.error, events::detailJson(detail)};
+        commits.post([event](store::Database& db) { events::EventLog::append(db, event); });
+    }
+}
+
 }  // namespace
 
 int runDaemon(const Settings& settings)
@@ -82,7 +100,22 @@ int runDaemon(const Settings& settings)
     store::CommitQueue commits(settings.databasePath);
     store::ConnectionPool reads(settings.databasePath);
     accounts::Authenticator authenticator(reads, settings.auth);
-    net::TlsContexts tls(settings.tls);
+    // The CRLs are fetched before the TLS contexts first load them; a later change
+    // reloads the contexts. Declared first, the contexts outlive the refresher's thread.
+    std::optional<net::TlsContexts> tlsContexts;
+    trust::CrlRefresher crls(settings.crls, [&commits, &tlsContexts, &log](const trust::CrlRefreshResult& result) {
+        recordCrlRefresh(commits, result);
+        if (!result.changed() || !tlsContexts) return;
+        try {
+            tlsContexts->reload();
+            log.information("TLS contexts reloaded with the new CRLs");
+        } catch (const std::exception& e) {
+            log.error("TLS reload after the CRL refresh failed, keeping the current contexts: %s", std::string(e.what()));
+        }
+    });
+    crls.refreshNow();
+    net::TlsContexts& tls = tlsContexts.emplace(settings.tls);
+    crls.startSchedule();
     trust::WhitelistSource whitelist(settings.whitelist, [&commits](const trust::WhitelistRefreshResult& result) {
         Poco::JSON::Object detail;
         detail.set("domains", result.domains);
@@ -192,9 +225,11 @@ int runDaemon(const Settings& settings)
         int signal = 0;
         sigwait(&signals, &signal);
         if (signal != SIGHUP) break;
-        log.information("SIGHUP: reloading certificates, the whitelist, [relay] and [routes]");
+        log.information("SIGHUP: reloading certificates, CRLs, the whitelist, [relay] and [routes]");
         try {
             const auto reloaded = loadSettings(settings.configPath);
+            crls.reconfigure(reloaded.crls);
+            crls.refreshNow();
             tls.reload(reloaded.tls);  // the files may have changed (a first CRL file, say)
             whitelist.reconfigure(reloaded.whitelist);  // whitelist source may have changed
             router.replaceRoutes(reloaded.routes);
@@ -214,6 +249,7 @@ int runDaemon(const Settings& settings)
     for (auto& listener : listeners) listener->stop();
     parker.stop();  // idling sessions say BYE too
     outbound.stop();  // attempts in progress are cut short and recorded
+    crls.stopSchedule();
     plugins.stop();
     log.information("stopped");
     return 0;

@@ -1,5 +1,7 @@
 #include "app/Settings.h"
 
+#include "trust/Fetch.h"
+
 #include <Poco/AutoPtr.h>
 #include <Poco/Exception.h>
 #include <Poco/String.h>
@@ -46,6 +48,30 @@ unsigned limitOrOff(const Config& config, const std::string& key, unsigned fallb
     return static_cast<unsigned>(value);
 }
 
+trust::CrlRefreshSettings crlRefreshSettings(const Config& config, const net::TlsFiles& tls)
+{
+    trust::CrlRefreshSettings crls;
+    crls.sources = trust::splitCrlSources(config.getString("tls.crl_sources", ""));
+    crls.crlFile = tls.crl;
+    crls.trustAnchors = tls.trustAnchors;
+    crls.caFile = Poco::trim(config.getString("tls.crl_sources_ca", ""));
+    if (!crls.sources.empty() && crls.crlFile.empty())
+        throw ConfigError("tls.crl_sources needs tls.crl, the file the fetched CRLs are kept in");
+    for (const auto& source : crls.sources) {
+        try {
+            if (trust::isUrl(source)) trust::checkHttpsUrl(source);
+        } catch (const trust::FetchError& e) {
+            throw ConfigError(std::string("tls.crl_sources: ") + e.what());
+        }
+    }
+    const auto minutes = config.getInt64("tls.crl_refresh_minutes", 60);
+    const auto seconds = config.getInt64("tls.crl_refresh_seconds", minutes * 60);  // for tests
+    if (minutes < 0 || seconds < 0)
+        throw ConfigError("tls.crl_refresh_minutes must not be negative (0: refresh at start and on SIGHUP only)");
+    crls.refreshInterval = std::chrono::seconds(seconds);
+    return crls;
+}
+
 }  // namespace
 
 Settings loadSettings(const std::string& path)
@@ -79,7 +105,8 @@ Settings loadSettings(const std::string& path)
         s.tls.certificate = required(*config, "tls.certificate");
         s.tls.privateKey = required(*config, "tls.key");
         s.tls.trustAnchors = required(*config, "tls.trust_anchors");
-        s.tls.crl = config->getString("tls.crl", "");
+        s.tls.crl = Poco::trim(config->getString("tls.crl", ""));
+        s.crls = crlRefreshSettings(*config, s.tls);
         s.whitelist.localCopy = required(*config, "trust.whitelist");
         s.whitelist.source = Poco::trim(config->getString("trust.whitelist_source", ""));
         s.whitelist.checksum = Poco::trim(config->getString("trust.whitelist_checksum", ""));

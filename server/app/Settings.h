@@ -11,6 +11,7 @@
 #include "relay/Routing.h"
 #include "relay/SmtpRelayClient.h"
 #include "smtp/SmtpServer.h"
+#include "trust/CrlRefresh.h"
 #include "trust/WhitelistSource.h"
 
 #include <cstdint>
@@ -31,6 +32,7 @@ struct Settings {
     std::string primaryDomain;
     Ports ports;
     net::TlsFiles tls;
+    trust::CrlRefreshSettings crls;            // [tls] crl_sources and their schedule
     trust::WhitelistSourceSettings whitelist;  // [trust]
     std::string databasePath;
     std::string blobDir;

@@ -5,6 +5,7 @@
 #include "cli/Commands.h"
 
 #include "cli/ConfigFile.h"
+#include "trust/CrlRefresh.h"
 #include "trust/DevPki.h"
 #include "trust/TrustAnchors.h"
 #include "trust/WhitelistSource.h"
@@ -33,6 +34,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr const char* kTrustSection = "trust";
+constexpr const char* kTlsSection = "tls";
 constexpr const char* kRoutesSection = "routes";
 constexpr const char* kReloadHint = "plexusd takes it on SIGHUP (systemctl reload plexus, or kill -HUP its pid)";
 
@@ -224,15 +226,37 @@ int listAnchors(const app::Settings& settings)
     return 0;
 }
 
+// tls.crl, or where it goes (beside the CA bundle) when it is not set yet.
+std::string crlFileOf(const app::Settings& settings)
+{
+    return settings.tls.crl.empty() ? (fs::path(settings.tls.trustAnchors).parent_path() / "crl.pem").string()
+                                    : settings.tls.crl;
+}
+
+// Sets tls.crl in `config` when it is not set yet; the path it holds.
+std::string configureCrlFile(const app::Settings& settings, ConfigFile& config)
+{
+    const std::string crlPath = crlFileOf(settings);
+    if (settings.tls.crl.empty()) config.setValue(kTlsSection, "crl", configPathValue(crlPath));
+    return crlPath;
+}
+
+void warnAnchorsWithoutCrl(const std::vector<std::string>& anchors)
+{
+    if (anchors.empty()) return;
+    std::cout << "warning: plexusd checks revocation for every certificate of a chain once a CRL file is set; "
+                 "certificates issued by these anchors will be refused until their CRL is added:\n";
+    for (const auto& anchor : anchors) std::cout << "  " << anchor << '\n';
+}
+
 int addCrl(const app::Settings& settings, const std::string& candidate)
 {
     const bool configured = !settings.tls.crl.empty();
-    const std::string crlPath =
-        configured ? settings.tls.crl : (fs::path(settings.tls.trustAnchors).parent_path() / "crl.pem").string();
+    const std::string crlPath = crlFileOf(settings);
     const auto addition = trust::addRevocationLists(crlPath, candidate, settings.tls.trustAnchors);
     if (!configured) {
         auto config = ConfigFile::load(settings.configPath);
-        config.setValue("tls", "crl", configPathValue(crlPath));
+        configureCrlFile(settings, config);
         config.save();
     }
     std::string issuers;
@@ -243,15 +267,121 @@ int addCrl(const app::Settings& settings, const std::string& candidate)
     }
     for (const auto& crl : addition.replaced)
         std::cout << "replaced its CRL of " << utcText(crl.lastUpdate) << '\n';
+    for (const auto& crl : addition.unchanged)
+        std::cout << "the CRL of " << crl.issuer << " in " << crlPath << " is that one already\n";
     auditChange(settings, "admin.trust.crl_added", issuers);
-    if (!addition.anchorsWithoutCrl.empty()) {
-        std::cout << "warning: plexusd checks revocation for every certificate of a chain once a CRL file is set; "
-                     "certificates issued by these anchors will be refused until their CRL is added:\n";
-        for (const auto& anchor : addition.anchorsWithoutCrl) std::cout << "  " << anchor << '\n';
-    }
+    warnAnchorsWithoutCrl(addition.anchorsWithoutCrl);
     if (!configured) std::cout << "tls.crl set to " << crlPath << " in " << settings.configPath << '\n';
     std::cout << kReloadHint << '\n';
     return 0;
+}
+
+// A CRL source as tls.crl_sources holds it: an https:// URL or an absolute path
+// to a file holding a CRL; commas separate the sources.
+std::string checkedCrlSource(const std::string& requested)
+{
+    if (requested.find(',') != std::string::npos)
+        throw UsageError("a CRL source cannot contain a comma (tls.crl_sources separates them with commas)");
+    return checkedLocation(requested, [](const std::string& path) { trust::readRevocationListFile(path); });
+}
+
+int addCrlSource(const app::Settings& settings, const Arguments& args)
+{
+    const auto source = checkedCrlSource(args.word(4, "FILE_OR_URL"));
+    auto sources = settings.crls.sources;
+    if (std::ranges::find(sources, source) != sources.end())
+        throw std::runtime_error(trust::displayLocation(source) + " is a CRL source already");
+    sources.push_back(source);
+    auto config = ConfigFile::load(settings.configPath);
+    const auto crlPath = configureCrlFile(settings, config);
+    config.setValue(kTlsSection, "crl_sources", trust::joinCrlSources(sources));
+    if (const auto ca = args.option("ca")) {
+        const auto path = configPathValue(*ca);
+        trust::readCertificateFile(path);
+        config.setValue(kTlsSection, "crl_sources_ca", path);
+    }
+    config.save();
+    auditChange(settings, "admin.trust.crl_source_added", trust::displayLocation(source));
+    std::cout << "CRL source added: " << trust::displayLocation(source) << "\nits CRLs are kept in " << crlPath
+              << "\nplexusctl trust crl refresh fetches them now; " << kReloadHint << '\n';
+    return 0;
+}
+
+int removeCrlSource(const app::Settings& settings, const std::string& requested)
+{
+    const std::string source = trust::isUrl(requested) ? requested : configPathValue(requested);
+    auto sources = settings.crls.sources;
+    if (std::erase(sources, source) == 0)
+        throw std::runtime_error(trust::displayLocation(source) + " is not a CRL source of " + settings.configPath +
+                                 " (plexusctl trust crl source list shows them)");
+    auto config = ConfigFile::load(settings.configPath);
+    config.setValue(kTlsSection, "crl_sources", trust::joinCrlSources(sources));
+    config.save();
+    auditChange(settings, "admin.trust.crl_source_removed", trust::displayLocation(source));
+    std::cout << "CRL source removed: " << trust::displayLocation(source)
+              << "\nthe CRLs it gave stay in " << crlFileOf(settings) << "; " << kReloadHint << '\n';
+    return 0;
+}
+
+int listCrlSources(const app::Settings& settings)
+{
+    const auto& crls = settings.crls;
+    if (crls.sources.empty()) {
+        std::cout << "no CRL sources (tls.crl_sources): CRLs change by plexusctl trust crl add only\n";
+        return 0;
+    }
+    for (const auto& source : crls.sources) printRow("source", trust::displayLocation(source));
+    printRow("kept in", crls.crlFile);
+    printRow("https CAs", crls.caFile.empty() ? "the system CAs" : crls.caFile);
+    printRow("refresh", crls.refreshInterval.count() == 0
+                            ? "at start and on SIGHUP only"
+                            : "every " + durationText(crls.refreshInterval) + ", at start and on SIGHUP");
+    return 0;
+}
+
+int refreshCrls(const app::Settings& settings)
+{
+    if (settings.crls.sources.empty())
+        throw std::runtime_error("no CRL sources (tls.crl_sources): plexusctl trust crl source add adds one");
+    const auto result = trust::refreshRevocationLists(settings.crls);
+    for (const auto& outcome : result.sources) {
+        auditChange(settings, "admin.trust.crl_refreshed", outcome.source, outcome.ok ? "success" : outcome.error);
+        if (!outcome.ok) {
+            std::cerr << "plexusctl: " << outcome.source << " failed, the CRLs held are kept: " << outcome.error
+                      << '\n';
+            continue;
+        }
+        for (const auto& crl : outcome.addition.installed)
+            std::cout << outcome.source << ": installed the CRL of " << crl.issuer << " (updated "
+                      << utcText(crl.lastUpdate) << ", " << crl.revokedCount << " revoked)\n";
+        for (const auto& crl : outcome.addition.unchanged)
+            std::cout << outcome.source << ": the CRL of " << crl.issuer << " is unchanged\n";
+    }
+    for (const auto& crl : result.expired)
+        std::cout << "warning: the CRL of " << crl.issuer << " is past its nextUpdate (" << utcText(*crl.nextUpdate)
+                  << "): certificates of that CA are refused\n";
+    std::cout << (result.changed() ? "CRLs changed in " + settings.crls.crlFile + "; " + kReloadHint +
+                                         ", or at its next scheduled refresh"
+                                   : "no change")
+              << '\n';
+    return result.failures() == 0 ? 0 : 1;
+}
+
+int runCrlCommand(const app::Settings& settings, const Arguments& args)
+{
+    const std::string action = args.word(2, "crl action (add, source, refresh)");
+    if (action == "source") {
+        const std::string sourceAction = args.word(3, "crl source action (add, remove, list)");
+        args.allowOnly(sourceAction == "add" ? std::set<std::string>{"config", "ca"} : std::set<std::string>{"config"});
+        if (sourceAction == "add") return addCrlSource(settings, args);
+        if (sourceAction == "remove") return removeCrlSource(settings, args.word(4, "FILE_OR_URL"));
+        if (sourceAction == "list") return listCrlSources(settings);
+        throw UsageError("unknown trust crl source action " + sourceAction);
+    }
+    args.allowOnly({"config"});
+    if (action == "add") return addCrl(settings, args.word(3, "FILE"));
+    if (action == "refresh") return refreshCrls(settings);
+    throw UsageError("unknown trust crl action " + action);
 }
 
 // --- routes ------------------------------------------------------------------
@@ -386,14 +516,11 @@ int runWhitelistCommand(const app::Settings& settings, const Arguments& args)
 
 int runTrustCommand(const app::Settings& settings, const Arguments& args)
 {
-    args.allowOnly({"config"});
     const std::string action = args.word(1, "trust action (add, list, crl)");
+    if (action == "crl") return runCrlCommand(settings, args);
+    args.allowOnly({"config"});
     if (action == "add") return addAnchor(settings, args.word(2, "CA.pem"));
     if (action == "list") return listAnchors(settings);
-    if (action == "crl") {
-        if (args.word(2, "crl action (add)") != "add") throw UsageError("unknown trust crl action " + args.words[2]);
-        return addCrl(settings, args.word(3, "FILE"));
-    }
     throw UsageError("unknown trust action " + action);
 }
 

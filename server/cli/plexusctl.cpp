@@ -23,6 +23,10 @@ constexpr const char* usage = R"(usage: plexusctl [--config FILE] <command>
   trust add CA.pem
   trust list
   trust crl add FILE
+  trust crl source add FILE_OR_URL [--ca FILE]
+  trust crl source remove FILE_OR_URL
+  trust crl source list
+  trust crl refresh
   route set DOMAIN HOST:PORT
   route remove DOMAIN
   route list

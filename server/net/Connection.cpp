@@ -1,7 +1,15 @@
 #include "net/Connection.h"
 
+#include <Poco/Delegate.h>
 #include <Poco/Net/NetException.h>
+#include <Poco/Net/SSLManager.h>
 #include <Poco/Net/SecureStreamSocket.h>
+#include <Poco/Net/VerificationErrorArgs.h>
+
+#include <openssl/bio.h>
+#include <openssl/x509.h>
+
+#include <memory>
 
 namespace plexus::net {
 
@@ -10,6 +18,41 @@ constexpr std::size_t readChunk = 16 * 1024;
 // How often a waiting session looks whether the server is stopping.
 const Poco::Timespan stopCheckInterval(0, 250'000);
 const Poco::Timespan stopGrace(5, 0);
+
+// Poco reports certificate verification errors through process-wide events;
+// a handshake runs on its session's thread, so each thread keeps the first
+// error of the handshake it is doing.
+thread_local std::string verificationError;
+
+// RFC 2253 order and escaping, UTF-8 kept.
+std::string subjectOf(const X509* certificate)
+{
+    const std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+    if (!bio || X509_NAME_print_ex(bio.get(), X509_get_subject_name(certificate), 0,
+                                   XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0)
+        return "?";
+    char* data = nullptr;
+    const long length = BIO_get_mem_data(bio.get(), &data);
+    return std::string(data, static_cast<std::size_t>(length));
+}
+
+void noteVerificationError(const void*, Poco::Net::VerificationErrorArgs& args)
+{
+    if (!verificationError.empty()) return;
+    verificationError = args.errorMessage() + " (depth " + std::to_string(args.errorDepth()) + ": " +
+                        subjectOf(args.certificate().certificate()) + ")";
+}
+
+void listenForVerificationErrors()
+{
+    static const bool listening = [] {
+        auto& manager = Poco::Net::SSLManager::instance();
+        manager.ServerVerificationError += Poco::delegate(&noteVerificationError);
+        manager.ClientVerificationError += Poco::delegate(&noteVerificationError);
+        return true;
+    }();
+    static_cast<void>(listening);
+}
 }  // namespace
 
 Connection::Connection(const Poco::Net::StreamSocket& socket, Poco::Timespan idleTimeout,
@@ -117,8 +160,16 @@ void Connection::startTls(Poco::Net::Context::Ptr context)
     discardedAfterStartTls_ = hasBufferedInput();
     in_.clear();
     start_ = 0;
-    Poco::Net::SecureStreamSocket secure = Poco::Net::SecureStreamSocket::attach(socket_, context);
-    secure.completeHandshake();
+    listenForVerificationErrors();
+    verificationError.clear();
+    Poco::Net::SecureStreamSocket secure;
+    try {
+        secure = Poco::Net::SecureStreamSocket::attach(socket_, context);
+        secure.completeHandshake();
+    } catch (const Poco::Exception& e) {
+        throw TlsHandshakeError(verificationError.empty() ? e.displayText()
+                                                          : "certificate verify failed: " + verificationError);
+    }
     socket_ = secure;
     tls_ = true;
 }

@@ -12,10 +12,18 @@
 #include <cstddef>
 #include <functional>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
 namespace plexus::net {
+
+// A TLS handshake that failed; what() says why, with the certificate
+// verification error and the certificate concerned when that was the cause.
+class TlsHandshakeError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
 
 struct Line {
     std::string text;       // without the line ending; cut at the limit when tooLong
@@ -49,8 +57,9 @@ public:
     void write(std::string_view data) { out_.append(data); }
     void flush();
 
-    // Server side of the TLS handshake. Input already buffered is discarded
-    // (RFC 3207 4.2: nothing sent before TLS may be acted on after it).
+    // The TLS handshake, as server or client as the context says. Input already
+    // buffered is discarded (RFC 3207 4.2: nothing sent before TLS may be acted
+    // on after it). Throws TlsHandshakeError.
     void startTls(Poco::Net::Context::Ptr context);
     bool isTls() const { return tls_; }
     bool hadPlaintextAfterStartTls() const { return discardedAfterStartTls_; }

@@ -78,14 +78,24 @@ Poco::Net::Context::Ptr makeClientContext(const TlsFiles& files)
 
 TlsContexts::TlsContexts(TlsFiles files) : files_(std::move(files)) { reload(); }
 
-void TlsContexts::reload() { reload(files_); }
+void TlsContexts::reload()
+{
+    std::lock_guard reloading(reloading_);
+    rebuild(files_);
+}
 
 void TlsContexts::reload(TlsFiles files)
+{
+    std::lock_guard reloading(reloading_);
+    rebuild(files);
+    files_ = std::move(files);  // only once every context is built from them
+}
+
+void TlsContexts::rebuild(const TlsFiles& files)
 {
     auto requesting = makeServerContext(files, ClientCertificates::Optional);
     auto plain = makeServerContext(files, ClientCertificates::NotRequested);
     auto relay = makeClientContext(files);
-    files_ = std::move(files);  // only once every context is built from them
     std::lock_guard lock(mutex_);
     requesting_ = requesting;
     plain_ = plain;

@@ -45,6 +45,9 @@ public:
     Poco::Net::Context::Ptr forRelay() const;
 
 private:
+    void rebuild(const TlsFiles& files);
+
+    std::mutex reloading_;  // reloads come from SIGHUP and the CRL refresh; guards files_
     TlsFiles files_;
     mutable std::mutex mutex_;
     Poco::Net::Context::Ptr requesting_;

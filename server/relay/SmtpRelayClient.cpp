@@ -5,13 +5,10 @@
 #include "relay/SmtpProtocol.h"
 #include "trust/DistinguishedName.h"
 
-#include <Poco/Delegate.h>
 #include <Poco/Logger.h>
 #include <Poco/Net/NetException.h>
-#include <Poco/Net/SSLManager.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/Net/StreamSocket.h>
-#include <Poco/Net/VerificationErrorArgs.h>
 #include <Poco/String.h>
 
 #include <algorithm>
@@ -46,27 +43,6 @@ class ContentFailure : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
 };
-
-// Poco reports certificate verification errors through a process-wide event;
-// the handshake runs on the calling thread, so each thread keeps its own
-// first error for the handshake it is doing.
-thread_local std::string verificationError;
-
-void noteVerificationError(const void*, Poco::Net::VerificationErrorArgs& args)
-{
-    if (!verificationError.empty()) return;
-    verificationError = args.errorMessage() + " (depth " + std::to_string(args.errorDepth()) + ": " +
-                        trust::DistinguishedName::fromX509(args.certificate().certificate()).toString() + ")";
-}
-
-void listenForVerificationErrors()
-{
-    static const bool listening = [] {
-        Poco::Net::SSLManager::instance().ClientVerificationError += Poco::delegate(&noteVerificationError);
-        return true;
-    }();
-    (void)listening;
-}
 
 std::string seconds(std::chrono::seconds duration) { return std::to_string(duration.count()) + " s"; }
 
@@ -214,14 +190,10 @@ void RelaySession::open(const Poco::Net::Context::Ptr& tls, const trust::Whiteli
 
 void RelaySession::startTls(const Poco::Net::Context::Ptr& tls)
 {
-    listenForVerificationErrors();
-    verificationError.clear();
     try {
         connection_.startTls(tls);
-    } catch (const Poco::Exception& e) {
-        const std::string reason =
-            verificationError.empty() ? e.displayText() : "certificate verify failed: " + verificationError;
-        throw HostFailure(label_ + ": TLS handshake failed: " + reason);
+    } catch (const net::TlsHandshakeError& e) {
+        throw HostFailure(label_ + ": TLS handshake failed: " + std::string(e.what()));
     }
     // RFC 3207 4.2: whatever came before the handshake was dropped unread.
     if (connection_.hadPlaintextAfterStartTls())

@@ -138,6 +138,16 @@ std::string dateText(TimePoint time)
     return text.data();
 }
 
+std::string derOf(X509_CRL* crl)
+{
+    unsigned char* bytes = nullptr;
+    const int length = i2d_X509_CRL(crl, &bytes);
+    if (length < 0) throw TrustFileError("cannot encode a CRL: " + drainErrors());
+    std::string der(reinterpret_cast<const char*>(bytes), static_cast<std::size_t>(length));
+    OPENSSL_free(bytes);
+    return der;
+}
+
 template <class Write>
 std::string pemOf(Write write)
 {
@@ -245,13 +255,19 @@ AnchorAddition addTrustAnchors(const std::string& bundlePath, const std::string&
 RevocationListAddition addRevocationLists(const std::string& crlPath, const std::string& candidatePath,
                                           const std::string& bundlePath)
 {
-    auto candidates = parseRevocationLists(readTrustFile(candidatePath), candidatePath);
-    if (candidates.empty()) throw TrustFileError(candidatePath + " holds no CRL (PEM or DER)");
+    return addRevocationListData(crlPath, readTrustFile(candidatePath), candidatePath, bundlePath);
+}
+
+RevocationListAddition addRevocationListData(const std::string& crlPath, const std::string& candidate,
+                                             const std::string& sourceName, const std::string& bundlePath)
+{
+    auto candidates = parseRevocationLists(candidate, sourceName);
+    if (candidates.empty()) throw TrustFileError(sourceName + " holds no CRL (PEM or DER)");
     const auto anchors = readAnchors(bundlePath);
     const auto now = std::chrono::system_clock::now();
-    for (const auto& candidate : candidates) {
-        requireSignedByAnchor(candidate.get(), anchors, bundlePath);
-        const auto info = describe(candidate.get());
+    for (const auto& crl : candidates) {
+        requireSignedByAnchor(crl.get(), anchors, bundlePath);
+        const auto info = describe(crl.get());
         if (info.nextUpdate && *info.nextUpdate < now)
             throw TrustFileError("the CRL of " + info.issuer + " expired on " + dateText(*info.nextUpdate) +
                                  " (nextUpdate): plexusd would refuse every certificate of that CA; get a current one");
@@ -261,32 +277,40 @@ RevocationListAddition addRevocationLists(const std::string& crlPath, const std:
     std::vector<CrlPtr> kept;
     if (std::filesystem::exists(crlPath)) {
         for (auto& existing : parseRevocationLists(readTrustFile(crlPath), crlPath)) {
-            const auto sameIssuer = std::ranges::find_if(candidates, [&existing](const CrlPtr& candidate) {
-                return X509_NAME_cmp(X509_CRL_get_issuer(candidate.get()), X509_CRL_get_issuer(existing.get())) == 0;
+            const auto sameIssuer = std::ranges::find_if(candidates, [&existing](const CrlPtr& crl) {
+                return crl && X509_NAME_cmp(X509_CRL_get_issuer(crl.get()), X509_CRL_get_issuer(existing.get())) == 0;
             });
             if (sameIssuer == candidates.end()) {
                 kept.push_back(std::move(existing));
                 continue;
             }
             const auto installed = describe(existing.get());
+            if (derOf(existing.get()) == derOf(sameIssuer->get())) {
+                addition.unchanged.push_back(installed);
+                sameIssuer->reset();  // nothing to install for that issuer
+                kept.push_back(std::move(existing));
+                continue;
+            }
             if (installed.lastUpdate > describe(sameIssuer->get()).lastUpdate)
                 throw TrustFileError("the installed CRL of " + installed.issuer + " (" + dateText(installed.lastUpdate) +
-                                     ") is more recent than the one of " + candidatePath + ": refused");
+                                     ") is more recent than the one of " + sourceName + ": refused");
             addition.replaced.push_back(installed);
         }
     }
-    std::string content;
     for (auto& crl : candidates) {
+        if (!crl) continue;
         addition.installed.push_back(describe(crl.get()));
         kept.push_back(std::move(crl));
     }
-    for (const auto& crl : kept) content += pemOf([&crl](BIO* bio) { return PEM_write_bio_X509_CRL(bio, crl.get()); });
     for (const auto& anchor : anchors) {
         const bool covered = std::ranges::any_of(kept, [&anchor](const CrlPtr& crl) {
             return X509_NAME_cmp(X509_CRL_get_issuer(crl.get()), X509_get_subject_name(anchor.get())) == 0;
         });
         if (!covered) addition.anchorsWithoutCrl.push_back(nameText(X509_get_subject_name(anchor.get())));
     }
+    if (addition.installed.empty()) return addition;
+    std::string content;
+    for (const auto& crl : kept) content += pemOf([&crl](BIO* bio) { return PEM_write_bio_X509_CRL(bio, crl.get()); });
     try {
         replaceFile(crlPath, content);
     } catch (const FileError& e) {

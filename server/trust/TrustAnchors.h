@@ -59,6 +59,7 @@ AnchorAddition addTrustAnchors(const std::string& bundlePath, const std::string&
 struct RevocationListAddition {
     std::vector<RevocationListInfo> installed;  // from the candidate file
     std::vector<RevocationListInfo> replaced;   // older CRLs of the same issuers
+    std::vector<RevocationListInfo> unchanged;  // from the candidate, identical to the CRL held
     // Anchors left without a CRL: with a CRL file, plexusd checks revocation
     // for every certificate of a chain, so what they issued will be refused.
     std::vector<std::string> anchorsWithoutCrl;
@@ -70,5 +71,9 @@ struct RevocationListAddition {
 // that one is more recent (refused). Throws TrustFileError; nothing written then.
 RevocationListAddition addRevocationLists(const std::string& crlPath, const std::string& candidatePath,
                                           const std::string& bundlePath);
+// The same for CRLs fetched from `sourceName` (PEM or DER bytes). The file is
+// only written when a CRL is installed: one identical to the CRL held is `unchanged`.
+RevocationListAddition addRevocationListData(const std::string& crlPath, const std::string& candidate,
+                                             const std::string& sourceName, const std::string& bundlePath);
 
 }  // namespace plexus::trust

@@ -5,17 +5,18 @@
 // local copy, which is what the next start uses.
 #pragma once
 
+#include "trust/Fetch.h"
+#include "trust/PeriodicTask.h"
 #include "trust/Whitelist.h"
 
 #include <chrono>
-#include <condition_variable>
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 
 namespace plexus::trust {
 
@@ -44,15 +45,6 @@ inline constexpr std::size_t kMaxChecksumBytes = 64 * 1024;
 // the digest, lower case. Throws WhitelistError.
 std::string checksumDigest(std::string_view checksumFile);
 std::string sha256Hex(std::string_view data);
-// `location` without user information and query, fit for logs and events.
-std::string displayLocation(const std::string& location);
-bool isUrl(std::string_view location);
-// Throws WhitelistError unless `location` is an https:// URL with a host.
-void checkHttpsUrl(const std::string& location);
-// The document at an https:// URL (certificate and host name verified against
-// `caFile`, or the system CAs when empty; TLS 1.2+; timeouts) or in a file, up
-// to `maxBytes`. Plain http:// is refused. Throws WhitelistError.
-std::string fetchDocument(const std::string& location, const std::string& caFile, std::size_t maxBytes);
 
 class WhitelistSource {
 public:
@@ -86,7 +78,7 @@ private:
     void adopt(std::shared_ptr<const Whitelist> list, std::chrono::system_clock::time_point obtainedAt);
     void adoptLocalCopy(const std::string& path);
     void fetchFromSource(const WhitelistSourceSettings& settings, bool force);
-    void runSchedule();
+    std::chrono::system_clock::time_point scheduledRun();
     void updateAge() const;
 
     Observer observer_;
@@ -95,11 +87,10 @@ private:
     std::shared_ptr<const Whitelist> current_;
     std::chrono::system_clock::time_point obtainedAt_;
     std::filesystem::file_time_type localCopyWritten_;  // the local copy as last read or written here
-    bool stopping_ = false;
-    std::condition_variable wake_;
 
     std::mutex refreshing_;  // one refresh at a time (schedule, SIGHUP, CLI)
-    std::thread schedule_;
+    std::optional<std::chrono::system_clock::time_point> lastScheduled_;  // the schedule thread's own
+    PeriodicTask schedule_{[this] { return scheduledRun(); }};
 };
 
 }  // namespace plexus::trust

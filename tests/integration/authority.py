@@ -8,6 +8,13 @@ def openssl(*args, cwd):
     subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
 
 
+def subject_of(cert):
+    """The subject DN as the whitelist writes it (what plexus_harness.server_dn prints)."""
+    r = subprocess.run(["openssl", "x509", "-noout", "-subject", "-nameopt", "RFC2253,-esc_msb", "-in", str(cert)],
+                       capture_output=True, text=True, check=True)
+    return r.stdout.strip().removeprefix("subject=")
+
+
 class Authority:
     """A CA made with openssl for the test, able to issue certificates and CRLs."""
 
@@ -43,10 +50,14 @@ class Authority:
                 "-out", f"{name}.crt", "-days", "30", "-extfile", f"{name}.ext", cwd=self.dir)
         return self.dir / f"{name}.crt", self.dir / f"{name}.key"
 
-    def crl(self, name, revoke=()):
+    def crl(self, name, revoke=(), der=False):
+        """A CRL of every certificate revoked so far and those of `revoke`, in PEM or DER."""
         for cert in revoke:
             openssl("ca", "-config", "ca.cnf", "-keyfile", "ca.key", "-cert", "ca.crt", "-revoke", str(cert),
                     cwd=self.dir)
-        openssl("ca", "-config", "ca.cnf", "-keyfile", "ca.key", "-cert", "ca.crt", "-gencrl", "-out", name,
+        pem = name + ".pem" if der else name
+        openssl("ca", "-config", "ca.cnf", "-keyfile", "ca.key", "-cert", "ca.crt", "-gencrl", "-out", pem,
                 cwd=self.dir)
+        if der:
+            openssl("crl", "-in", pem, "-outform", "DER", "-out", name, cwd=self.dir)
         return self.dir / name

@@ -1,22 +1,20 @@
 """Operating the trust space: the whitelist refreshed over HTTPS (checksum, last
 good copy kept), trust anchors and CRLs, static routes and the instance
 certificate, with plexusctl against a running plexusd."""
-import functools
 import hashlib
-import http.server
 import re
 import signal
 import smtplib
 import sqlite3
 import ssl
 import subprocess
-import threading
 import time
 import urllib.request
 
 import pytest
 
-from authority import Authority
+from authority import Authority, subject_of
+from https_site import HttpsSite
 from plexus_harness import Plexus
 
 DOMAIN = "hopital.trust.test"
@@ -24,13 +22,6 @@ PEER_DOMAIN = "clinique.trust.test"
 PARTNER_DOMAIN = "partenaire.trust.test"
 MARTIN = f"dr.martin@{DOMAIN}"
 NS = "https://listeblanche.mssante.fr/schema"
-
-
-def subject_of(cert):
-    """The subject DN as the whitelist writes it (what plexus_harness.server_dn prints)."""
-    r = subprocess.run(["openssl", "x509", "-noout", "-subject", "-nameopt", "RFC2253,-esc_msb", "-in", str(cert)],
-                       capture_output=True, text=True, check=True)
-    return r.stdout.strip().removeprefix("subject=")
 
 
 def whitelist_xml(entries):
@@ -42,26 +33,12 @@ def whitelist_xml(entries):
             f"</ListeDomaines></ListeBlancheMSSante>")
 
 
-class Publisher:
+class Publisher(HttpsSite):
     """The agency's site: the list and its SHA-256 file over HTTPS on 127.0.0.1."""
 
     def __init__(self, folder, ca):
-        self.dir = folder / "site"
-        self.dir.mkdir()
-        cert, key = ca.issue("site", "/CN=localhost/O=Plexus tests/C=FR")
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(str(cert), str(key))
-
-        class Quiet(http.server.SimpleHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(
-            ("127.0.0.1", 0), functools.partial(Quiet, directory=str(self.dir)))
-        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        self.url = f"https://127.0.0.1:{self.server.server_address[1]}/listeblanchemssante.xml"
+        super().__init__(folder, ca)
+        self.url = self.address("listeblanchemssante.xml")
         self.checksum_url = self.url + ".sha256"
 
     def publish(self, entries, checksum_of=None):
@@ -70,10 +47,6 @@ class Publisher:
         (self.dir / "listeblanchemssante.xml").write_bytes(xml)
         digest = hashlib.sha256(checksum_of if checksum_of is not None else xml).hexdigest()
         (self.dir / "listeblanchemssante.xml.sha256").write_text(f"{digest}  listeblanchemssante.xml\n")
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture(scope="module")

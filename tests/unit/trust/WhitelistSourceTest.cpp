@@ -88,9 +88,9 @@ TEST(WhitelistLocation, CredentialsAndQueriesAreNotShown)
               "https://espacedeconfiance.mssante.fr/listeblanchemssante.xml");
     EXPECT_EQ(displayLocation("/etc/plexus/whitelist.xml"), "/etc/plexus/whitelist.xml");
     EXPECT_NO_THROW(checkHttpsUrl("https://lists.example/liste.xml"));
-    EXPECT_THROW(checkHttpsUrl("http://lists.example/liste.xml"), WhitelistError);
-    EXPECT_THROW(checkHttpsUrl("https:///liste.xml"), WhitelistError);
-    EXPECT_THROW(fetchDocument("ftp://lists.example/liste.xml", "", 1024), WhitelistError);
+    EXPECT_THROW(checkHttpsUrl("http://lists.example/liste.xml"), FetchError);
+    EXPECT_THROW(checkHttpsUrl("https:///liste.xml"), FetchError);
+    EXPECT_THROW(fetchDocument("ftp://lists.example/liste.xml", "", 1024), FetchError);
 }
 
 class WhitelistSourceTest : public ::testing::Test {
@@ -342,7 +342,7 @@ protected:
     {
         try {
             fetchDocument(url, caFile, maxBytes);
-        } catch (const WhitelistError& e) {
+        } catch (const FetchError& e) {
             return e.what();
         }
         return "(no error)";
