@@ -57,7 +57,7 @@ def test_persist_mode_follows_changes_reconnects_and_stops_promptly(tmp_path):
         assert metrics["plexus_directory_sync_failures_total"] >= 1
         assert metrics["plexus_directory_entries"] == 11
         assert abs(metrics["plexus_directory_last_sync_timestamp_seconds"] - time.time()) < 60
-        assert "directory sync from" in plexus.log_text() and "Can't contact LDAP server" in plexus.log_text()
+        assert "failed, the local copy is kept; retrying in 1s" in plexus.log_text()
 
         started = time.monotonic()
         plexus.stop()  # asserts exit 0 and no sanitizer report
