@@ -143,7 +143,9 @@ std::chrono::milliseconds DirectorySyncService::syncOnce(const directory::LdapSe
         if (!loggedRefresh) {
             loggedRefresh = true;
             logger().information("directory sync from %s: %s%s", source.uri, counts(summary),
-                                 source.mode == directory::SyncMode::RefreshAndPersist ? "; following changes" : "");
+                                 std::string(source.mode == directory::SyncMode::RefreshAndPersist
+                                                 ? "; following changes"
+                                                 : ""));
             record_({"directory.synced", "plexusd", "", source.source(), "success", "{}"});
         }
     };
