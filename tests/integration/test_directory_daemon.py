@@ -3,6 +3,7 @@ real slapd (refreshAndPersist following adds, modifies, renames and deletes as
 they happen, reconnecting after a slapd restart; refreshOnly on a short
 interval; the safety brake waiting for the operator), and SMTP recipient
 validation against the directory's copy."""
+import signal
 import time
 
 from plexus_harness import Plexus, eventually
@@ -90,6 +91,11 @@ def test_scheduled_refresh_only_and_the_safety_brake(tmp_path):
         server.add(person_dn(60), person(60))  # plexusd resumes its schedule
         assert eventually(lambda: show(directory, "ps60@sante.mssante.test"), timeout=15), plexus.log_text()[-3000:]
         assert len(directory.mailboxes()) == 8
+
+        # SIGHUP re-reads [directory.ldap]: the same source, now followed continuously.
+        assert plexus.ctl("directory", "configure", "--mode", "refreshAndPersist").returncode == 0
+        plexus.signal(signal.SIGHUP)
+        assert eventually(lambda: "; following changes" in plexus.log_text(), timeout=10), plexus.log_text()[-3000:]
     finally:
         if directory:
             directory.plexus.stop()
