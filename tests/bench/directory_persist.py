@@ -19,13 +19,13 @@ from slapd_fixture import Slapd, person_dn  # noqa: E402
 from test_directory_ldap import Directory  # noqa: E402
 
 
-def wait_for(directory, sql, expected, timeout=120):
-    """Seconds until `sql` returns `expected` in plexusd's copy (polled every 2 ms), None on timeout."""
+def wait_for(directory, sql, expected, timeout=120, poll=0.002):
+    """Seconds until `sql` returns `expected` in plexusd's copy (polled every `poll` s), None on timeout."""
     start = time.monotonic()
     while time.monotonic() - start < timeout:
         if directory.query(sql)[0][0] == expected:
             return time.monotonic() - start
-        time.sleep(0.002)
+        time.sleep(poll)
     return None
 
 
@@ -52,7 +52,7 @@ def main():
             directory = Directory(root, slapd, "--mode", "refreshAndPersist")
             start = time.monotonic()
             directory.plexus.start()
-            loaded = wait_for(directory, "SELECT count(*) FROM mailboxes", args.entries, timeout=600)
+            loaded = wait_for(directory, "SELECT count(*) FROM mailboxes", args.entries, timeout=600, poll=0.1)
             first_s = time.monotonic() - start if loaded is not None else None
             latencies = []
             for n in range(args.singles):
