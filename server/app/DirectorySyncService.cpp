@@ -122,7 +122,9 @@ void DirectorySyncService::run()
 std::chrono::milliseconds DirectorySyncService::syncOnce(const directory::LdapSettings& source,
                                                          directory::DirectoryStore& store)
 {
-    const auto held = [&] { entriesGauge().set(static_cast<std::int64_t>(store.count(directory::RecordKind::mailbox, source.source()))); };
+    const auto held = [&] {
+        entriesGauge().set(static_cast<std::int64_t>(store.count(directory::RecordKind::mailbox, source.source())));
+    };
     if (brakedState_) {
         if (store.syncState(source.source()).value_or("") == *brakedState_) return kBrakeCheck;
         logger().information("directory sync from %s: the operator synced past the safety brake, resuming",
@@ -166,7 +168,8 @@ std::chrono::milliseconds DirectorySyncService::syncOnce(const directory::LdapSe
         const auto delay = retryDelay_;
         retryDelay_ = std::min(retryDelay_ * 2, kLastRetry);
         logger().error("directory sync from %s failed, the local copy is kept; retrying in %lds: %s", source.uri,
-                       static_cast<long>(std::chrono::ceil<std::chrono::seconds>(delay).count()), std::string(e.what()));
+                       static_cast<long>(std::chrono::ceil<std::chrono::seconds>(delay).count()),
+                       std::string(e.what()));
         if (!failing_) record_({"directory.synced", "plexusd", "", source.source(), e.what(), "{}"});
         failing_ = true;
         held();

@@ -644,7 +644,8 @@ bool SmtpSession::listedInDirectory(const std::string& recipient)
         return false;
     }
     refuse("550 5.1.1 <" + recipient + ">: not an MSSanté mailbox in the national directory", "unknown_recipient");
-    recordEvent({"message.refused", identity_->address, "", recipient, "recipient not in the national directory", "{}"});
+    recordEvent(
+        {"message.refused", identity_->address, "", recipient, "recipient not in the national directory", "{}"});
     return false;
 }
 

@@ -116,7 +116,8 @@ TEST_F(DirectorySearchTest, AddressStatusKnowsHiddenMailboxesAndAnEmptyCopy)
     EXPECT_EQ(addressStatus(db, "nobody@aphp.mssante.fr"), AddressStatus::unlisted);
     EXPECT_EQ(addressStatus(db, "x' OR '1'='1"), AddressStatus::unlisted);
     auto batch = store().begin();
-    for (const auto& key : store().keys(RecordKind::mailbox, "ldap:test")) batch.remove(RecordKind::mailbox, "ldap:test", key);
+    for (const auto& key : store().keys(RecordKind::mailbox, "ldap:test"))
+        batch.remove(RecordKind::mailbox, "ldap:test", key);
     batch.commit();
     EXPECT_EQ(addressStatus(db, "helene.lefevre@aphp.mssante.fr"), AddressStatus::notLoaded);
 }
