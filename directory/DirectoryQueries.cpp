@@ -133,6 +133,15 @@ std::optional<DirectoryHit> lookupAddress(store::Database& db, std::string_view 
     return readHit(statement);
 }
 
+AddressStatus addressStatus(store::Database& db, std::string_view address)
+{
+    auto listed = db.prepare("SELECT 1 FROM mailboxes WHERE address = ? LIMIT 1");
+    listed.bind(1, lowerAscii(address));
+    if (listed.step()) return AddressStatus::listed;
+    auto any = db.prepare("SELECT 1 FROM mailboxes LIMIT 1");
+    return any.step() ? AddressStatus::unlisted : AddressStatus::notLoaded;
+}
+
 std::vector<DirectoryHit> mailboxesOf(store::Database& db, std::string_view nationalId, bool includeHidden)
 {
     auto statement = db.prepare(hitSelect() +

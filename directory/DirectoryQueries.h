@@ -47,6 +47,10 @@ public:
 
 // Is this an MSSanté mailbox? Case-insensitive. Hidden mailboxes included.
 std::optional<DirectoryHit> lookupAddress(store::Database& db, std::string_view address);
+// For recipient validation: is the address a mailbox of the copy (hidden ones
+// too), and has the copy been loaded at all (a sync or an import)?
+enum class AddressStatus { listed, unlisted, notLoaded };
+AddressStatus addressStatus(store::Database& db, std::string_view address);
 // A professional's mailboxes by national id ("8"+RPPS or "0"+ADELI).
 std::vector<DirectoryHit> mailboxesOf(store::Database& db, std::string_view nationalId, bool includeHidden);
 // The person records held for a national id, one per source.

@@ -14,13 +14,17 @@
 //   batch_size = 5000             ; entries per committed transaction
 //   max_delete_share = 0.2        ; safety brake, see LdapSync
 //   timeout_seconds = 30
+//   mode = refreshOnly            ; or refreshAndPersist (plexusd keeps the search open)
+//   sync_interval_minutes = 60    ; refreshOnly: plexusd's schedule (fractions allowed)
 //   map.mailbox = mail            ; one map.FIELD per field, see LdapMapping
 #pragma once
 
 #include "directory/LdapMapping.h"
+#include "directory/SyncControls.h"
 
 #include <Poco/Util/AbstractConfiguration.h>
 
+#include <chrono>
 #include <string>
 
 namespace plexus::directory {
@@ -40,6 +44,8 @@ struct LdapSettings {
     int batchSize = 5000;
     double maxDeleteShare = 0.2;
     int timeoutSeconds = 30;
+    SyncMode mode = SyncMode::RefreshOnly;            // what plexusd runs; plexusctl always refreshes once
+    std::chrono::milliseconds syncInterval{60 * 60 * 1000};  // between plexusd's refreshOnly syncs
     LdapMapping mapping;
 
     std::string source() const { return "ldap:" + name; }

@@ -20,6 +20,8 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kProgressEvery = 2000;
 constexpr std::size_t kSkippedSamples = 5;
+// How often a waiting sync looks at SyncOptions::stopped.
+constexpr auto kStopPoll = std::chrono::milliseconds(200);
 // The sync state kept in the store: "rfc4533 BASE64-COOKIE", or "paged".
 constexpr std::string_view kSyncStatePrefix = "rfc4533 ";
 
@@ -90,10 +92,18 @@ public:
 
         const auto connection = LdapConnection::open(settings_);
         try {
-            refresh(connection, cookie);
-        } catch (const RefreshRequired&) {
-            summary_.reloaded = true;
-            refresh(connection, std::nullopt);
+            for (;;) {
+                try {
+                    refresh(connection, cookie);
+                    break;
+                } catch (const RefreshRequired&) {
+                    // After a refresh without cookie, a second request would loop.
+                    if (!cookie && !persisting_) throw SyncProtocolError("the server asked to reload a full refresh");
+                    commitBatch();
+                    summary_.reloaded = true;
+                    cookie.reset();
+                }
+            }
         } catch (const SyncUnavailable&) {
             summary_.paged = summary_.reloaded = true;
             pagedRead(connection);
@@ -113,11 +123,41 @@ private:
     }
     int scope() const { return settings_.oneLevel ? LDAP_SCOPE_ONELEVEL : LDAP_SCOPE_SUBTREE; }
 
-    // --- RFC 4533 refreshOnly ------------------------------------------------
+    bool stopRequested() const { return options_.stopped && options_.stopped(); }
+
+    // The next message of search `id`; null once stopped. In the persist stage
+    // the changes read so far are committed whenever no message is waiting.
+    Message next(const LdapConnection& connection, int id)
+    {
+        LDAP* ldap = connection.handle();
+        auto idle = Clock::duration::zero();
+        for (;;) {
+            if (stopRequested()) return nullptr;
+            const bool pending = persisting_ && batch_;
+            timeval wait{0, pending ? 0 : static_cast<suseconds_t>(std::chrono::microseconds(kStopPoll).count())};
+            LDAPMessage* received = nullptr;
+            const int type = ldap_result(ldap, id, LDAP_MSG_ONE, &wait, &received);
+            if (type > 0) return Message(received);
+            if (type < 0) {
+                int code = LDAP_SERVER_DOWN;
+                ldap_get_option(ldap, LDAP_OPT_RESULT_CODE, &code);
+                connection.fail("sync interrupted", code);
+            }
+            if (pending) {
+                commitBatch();
+                continue;
+            }
+            idle += kStopPoll;
+            if (!persisting_ && idle >= std::chrono::seconds(settings_.timeoutSeconds))
+                connection.fail("no answer within " + std::to_string(settings_.timeoutSeconds) + " s", LDAP_TIMEOUT);
+        }
+    }
+
+    // --- RFC 4533 refresh stage, then the persist stage when asked --------------
     void refresh(const LdapConnection& connection, const std::optional<std::string>& cookie)
     {
         LDAP* ldap = connection.handle();
-        std::string value = encodeSyncRequest(SyncMode::RefreshOnly, cookie);
+        std::string value = encodeSyncRequest(options_.mode, cookie);
         berval ber{static_cast<ber_len_t>(value.size()), value.data()};
         LDAPControl* raw = nullptr;
         if (const int rc = ldap_control_create(LDAP_CONTROL_SYNC, 1, &ber, 1, &raw); rc != LDAP_SUCCESS)
@@ -132,21 +172,24 @@ private:
             connection.fail("search failed", rc);
         present_.clear();
         deletions_.clear();
+        presentPhase_ = persisting_ = false;
         cookie_ = cookie;
         std::size_t seen = 0;
         for (;;) {
-            timeval timeout{settings_.timeoutSeconds, 0};
-            LDAPMessage* received = nullptr;
-            const int type = ldap_result(ldap, id, LDAP_MSG_ONE, &timeout, &received);
-            const Message message(received);
-            if (type == 0) connection.fail("no answer within " + std::to_string(settings_.timeoutSeconds) + " s", LDAP_TIMEOUT);
-            if (type < 0) {
-                int code = LDAP_SERVER_DOWN;
-                ldap_get_option(ldap, LDAP_OPT_RESULT_CODE, &code);
-                connection.fail("sync interrupted", code);
+            const Message message = next(connection, id);
+            if (!message) {
+                // RFC 4533 §3.4: abandoning ends a persist search; what was read is kept.
+                ldap_abandon_ext(ldap, id, nullptr, nullptr);
+                commitBatch();
+                summary_.stopped = true;
+                return;
             }
-            switch (type) {
-            case LDAP_RES_SEARCH_ENTRY: onSyncEntry(connection, message.get()); ++seen; break;
+            switch (ldap_msgtype(message.get())) {
+            case LDAP_RES_SEARCH_ENTRY:
+                if (persisting_) onPersistEntry(connection, message.get());
+                else onSyncEntry(connection, message.get());
+                ++seen;
+                break;
             case LDAP_RES_INTERMEDIATE: onSyncInfo(connection, message.get()); break;
             case LDAP_RES_SEARCH_RESULT: onSyncDone(connection, message.get(), seen); return;
             default: break;  // references: not followed
@@ -154,7 +197,7 @@ private:
         }
     }
 
-    void onSyncEntry(const LdapConnection& connection, LDAPMessage* entry)
+    static SyncStateValue syncStateOf(const LdapConnection& connection, LDAPMessage* entry)
     {
         LDAPControl** raw = nullptr;
         if (const int rc = ldap_get_entry_controls(connection.handle(), entry, &raw); rc != LDAP_SUCCESS)
@@ -162,7 +205,12 @@ private:
         const Controls controls(raw);
         const LDAPControl* control = ldap_control_find(LDAP_CONTROL_SYNC_STATE, controls.get(), nullptr);
         if (!control) throw SyncProtocolError("an entry came without its Sync State control");
-        const auto state = decodeSyncState({control->ldctl_value.bv_val, control->ldctl_value.bv_len});
+        return decodeSyncState({control->ldctl_value.bv_val, control->ldctl_value.bv_len});
+    }
+
+    void onSyncEntry(const LdapConnection& connection, LDAPMessage* entry)
+    {
+        const auto state = syncStateOf(connection, entry);
         if (state.cookie) cookie_ = state.cookie;
         switch (state.state) {
         case SyncState::Present: present_.insert(state.entryUuid); break;
@@ -187,12 +235,57 @@ private:
         if (!oid || std::string_view(oid) != LDAP_SYNC_INFO || !data) return;
         const auto info = decodeSyncInfo({data->bv_val, data->bv_len});
         if (info.cookie) cookie_ = info.cookie;
-        if (info.kind == SyncInfoValue::Kind::SyncIdSet) {
+        using Kind = SyncInfoValue::Kind;
+        if (persisting_) {
+            // §3.4: in the persist stage a syncIdSet names deleted entries.
+            if (info.kind == Kind::SyncIdSet && info.refreshDeletes) removePersisted(info.uuids);
+            else if (info.cookie) batch();  // a new cookie alone is committed too
+            return;
+        }
+        switch (info.kind) {
+        case Kind::SyncIdSet:
             for (const auto& uuid : info.uuids) {
                 if (info.refreshDeletes) deletions_.push_back(uuid);
                 else present_.insert(uuid);
             }
+            break;
+        case Kind::RefreshPresent:
+        case Kind::RefreshDelete:
+            if (info.kind == Kind::RefreshPresent) presentPhase_ = true;
+            // §2.5: refreshDone ends the refresh stage of a refreshAndPersist search.
+            if (info.refreshDone && options_.mode == SyncMode::RefreshAndPersist) {
+                finish(presentPhase_ || summary_.reloaded, std::optional<std::string>(cookie_.value_or("")));
+                persisting_ = true;
+            }
+            break;
+        case Kind::NewCookie: break;
         }
+    }
+
+    // --- persist stage: each change on its own, committed with its cookie -----
+    void onPersistEntry(const LdapConnection& connection, LDAPMessage* entry)
+    {
+        const auto state = syncStateOf(connection, entry);
+        if (state.cookie) cookie_ = state.cookie;
+        switch (state.state) {
+        case SyncState::Add:
+        case SyncState::Modify: apply(connection, entry, state.entryUuid); break;
+        case SyncState::Delete: removePersisted({state.entryUuid}); break;
+        case SyncState::Present: break;  // not sent in this stage
+        }
+    }
+
+    void removePersisted(const std::vector<std::string>& keys)
+    {
+        // A list of deletions is still a bulk change: the brake holds.
+        if (!options_.force && keys.size() > 1 &&
+            static_cast<double>(keys.size()) > settings_.maxDeleteShare * static_cast<double>(held_))
+            throw SafetyBrakeError(keys.size(), held_, settings_.maxDeleteShare);
+        auto& writes = batch();
+        for (const auto& key : keys)
+            if (removeRecords(writes, key)) ++summary_.deleted;
+        inBatch_ += keys.size();
+        if (inBatch_ >= static_cast<std::size_t>(settings_.batchSize)) commitBatch();
     }
 
     void onSyncDone(const LdapConnection& connection, LDAPMessage* message, std::size_t seen)
@@ -205,6 +298,12 @@ private:
         const Controls controls(raw);
         if (code == LDAP_UNAVAILABLE_CRITICAL_EXTENSION && seen == 0) throw SyncUnavailable{};
         if (code == LDAP_SYNC_REFRESH_REQUIRED) throw RefreshRequired{};
+        if (persisting_) {
+            // The server ended the persist search: keep what came, then say why.
+            commitBatch();
+            checkResult(connection, code);
+            return;
+        }
         checkResult(connection, code);
         const LDAPControl* control = ldap_control_find(LDAP_CONTROL_SYNC_DONE, controls.get(), nullptr);
         if (!control) throw SyncProtocolError("the sync ended without its Sync Done control");
@@ -212,7 +311,8 @@ private:
         if (done.cookie) cookie_ = done.cookie;  // absent: the content has not moved (RFC 4533 §3.3.1)
         // refreshDeletes FALSE means present phase: whatever was not named present
         // is gone. Without a cookie every entry was sent: the same holds.
-        finish(!done.refreshDeletes || summary_.reloaded, cookie_ ? cookie_ : std::optional<std::string>(""));
+        finish(!done.refreshDeletes || presentPhase_ || summary_.reloaded,
+               std::optional<std::string>(cookie_.value_or("")));
     }
 
     void checkResult(const LdapConnection& connection, int code)
@@ -233,6 +333,11 @@ private:
         deletions_.clear();
         std::string pageCookie;
         do {
+            if (stopRequested()) {
+                commitBatch();
+                summary_.stopped = true;
+                return;
+            }
             berval cookie{static_cast<ber_len_t>(pageCookie.size()), pageCookie.data()};
             LDAPControl* raw = nullptr;
             if (const int rc = ldap_create_page_control(ldap, settings_.pageSize, &cookie, 1, &raw); rc != LDAP_SUCCESS)
@@ -342,11 +447,15 @@ private:
         return removed;
     }
 
+    // In the persist stage every commit carries the cookie of what it holds.
     void commitBatch()
     {
-        if (batch_) batch_->batch.commit();
+        if (!batch_) return;
+        if (persisting_) batch_->batch.setSyncState(source_, stateOf(std::optional<std::string>(cookie_.value_or(""))));
+        batch_->batch.commit();
         batch_.reset();
         inBatch_ = 0;
+        if (persisting_ && options_.committed) options_.committed(summary_);
     }
 
     // Deletions (named ones, and with `reconcile` every key not seen present)
@@ -373,6 +482,7 @@ private:
         writes.setSyncState(source_, stateOf(cookie));
         commitBatch();
         if (options_.progress) options_.progress(summary_);
+        if (options_.committed) options_.committed(summary_);
     }
 
     const LdapSettings& settings_;
@@ -388,6 +498,8 @@ private:
     std::unordered_set<std::string> present_;
     std::vector<std::string> deletions_;
     std::optional<std::string> cookie_;  // the latest the server gave, else the one sent
+    bool presentPhase_ = false;          // a Sync Info refreshPresent ended a present phase
+    bool persisting_ = false;            // refreshAndPersist, past refreshDone
 };
 
 }  // namespace

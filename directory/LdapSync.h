@@ -14,6 +14,15 @@
 // resumes from the old cookie and loses nothing. The safety brake refuses a
 // sync that would delete more than max_delete_share of the entries held
 // (nothing deleted, cookie not advanced) unless forced.
+//
+// refreshAndPersist (RFC 4533 §3.4, plexusd): the refresh stage ends with a
+// Sync Info refreshDelete/refreshPresent carrying refreshDone (§2.5) instead of
+// a SearchResultDone; the search then stays open and every later Sync State
+// (add, modify, delete) or syncIdSet is applied as it arrives, committed with
+// its cookie as soon as no further message is waiting (at most batch_size
+// entries a transaction). The stop callback ends it: the search is abandoned
+// and the connection unbound. e-syncRefreshRequired (4096) restarts with a full
+// refresh, in either stage.
 #pragma once
 
 #include "directory/DirectoryStore.h"
@@ -32,6 +41,7 @@ struct SyncSummary {
     std::size_t added = 0, changed = 0, unchanged = 0, deleted = 0, skipped = 0;
     bool paged = false;                // the server has no content synchronization
     bool reloaded = false;             // no usable cookie: every entry was read
+    bool stopped = false;              // ended by SyncOptions::stopped
     std::vector<std::string> skippedSamples;  // "DN: reason", the first few
     std::chrono::milliseconds elapsed{0};
 };
@@ -41,6 +51,13 @@ struct SyncOptions {
     bool force = false;  // release the safety brake
     // Called every few thousand entries with the counts so far.
     std::function<void(const SyncSummary&)> progress;
+    // RefreshAndPersist: after the refresh, apply changes as they come until stopped.
+    SyncMode mode = SyncMode::RefreshOnly;
+    // Polled a few times a second: true ends the sync (what was read is kept,
+    // committed with its cookie in the persist stage).
+    std::function<bool()> stopped;
+    // A new sync point was committed: the end of the refresh, then each persist batch.
+    std::function<void(const SyncSummary&)> committed;
 };
 
 class SafetyBrakeError : public std::runtime_error {
@@ -52,7 +69,9 @@ private:
     std::size_t deletions_;
 };
 
-// Throws LdapError (connection, bind, search), SafetyBrakeError, SyncProtocolError.
+// Throws LdapError (connection, bind, search, a dropped connection),
+// SafetyBrakeError, SyncProtocolError. In persist mode returns only once stopped
+// (or if the server ends the search).
 SyncSummary syncFromLdap(const LdapSettings& settings, DirectoryStore& store, const SyncOptions& options = {});
 
 }  // namespace plexus::directory

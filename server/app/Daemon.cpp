@@ -2,6 +2,7 @@
 
 #include "accounts/AccountStore.h"
 #include "accounts/Authenticator.h"
+#include "app/DirectorySyncService.h"
 #include "directory/DirectoryStore.h"
 #include "events/EventLog.h"
 #include "http/Autoconfig.h"
@@ -151,6 +152,10 @@ int runDaemon(const Settings& settings)
         const directory::DirectoryStore created(settings.directory.database);  // schema up to date before reads
     }
     store::ConnectionPool directoryReads(settings.directory.database);
+    DirectorySyncService directorySync(settings.directory.database, [&commits](const events::Event& event) {
+        commits.post([event](store::Database& db) { events::EventLog::append(db, event); });
+    });
+    directorySync.start(settings.directory.ldap);
     plugins::LocalDirectory localDirectory(reads);
     plugins::SyncedDirectory directory(localDirectory, directoryReads);
     plugins::PluginHost plugins(
@@ -166,7 +171,7 @@ int runDaemon(const Settings& settings)
         outbound.wake();  // a report to another operator's sender is queued
     };
     smtp::SmtpServices services{mailboxes, commits, reads, changes, indexer, authenticator, tls, currentWhitelist,
-                                plugins, outboundQueued, reportDelivered};
+                                plugins, outboundQueued, reportDelivered, directoryReads};
 
     // IDLE sessions wait without a thread; a change to their folder resumes them.
     net::IdleParker parker(settings.imap.limits.maxIdleSessions, settings.maxSessions);
@@ -225,7 +230,7 @@ int runDaemon(const Settings& settings)
         int signal = 0;
         sigwait(&signals, &signal);
         if (signal != SIGHUP) break;
-        log.information("SIGHUP: reloading certificates, CRLs, the whitelist, [relay] and [routes]");
+        log.information("SIGHUP: reloading certificates, CRLs, the whitelist, [relay], [routes] and [directory.ldap]");
         try {
             const auto reloaded = loadSettings(settings.configPath);
             crls.reconfigure(reloaded.crls);
@@ -235,6 +240,7 @@ int runDaemon(const Settings& settings)
             router.replaceRoutes(reloaded.routes);
             relayClient.reconfigure(reloaded.relayClient);
             outbound.reconfigure(reloaded.relay);
+            directorySync.reconfigure(reloaded.directory.ldap);
             const auto refreshed = whitelist.refreshNow();
             log.information(refreshed.ok ? "reloaded; whitelist has %z domains, %z static route(s)"
                                          : "reloaded; whitelist refresh failed, %z domains kept; %z static route(s)",
@@ -245,6 +251,7 @@ int runDaemon(const Settings& settings)
     }
     log.information("stopping: finishing sessions");
     stopping = true;
+    directorySync.stop();  // abandons a persist search, unbinds
     api.stop();
     for (auto& listener : listeners) listener->stop();
     parker.stop();  // idling sessions say BYE too

@@ -1,6 +1,6 @@
 // plexusd: builds the services from the settings, runs the listeners, and
-// handles signals (SIGTERM/SIGINT: stop cleanly; SIGHUP: reload certificates
-// and the trust-space whitelist).
+// handles signals (SIGTERM/SIGINT: stop cleanly; SIGHUP: reload certificates,
+// the trust-space whitelist, routes and the directory's LDAP source).
 #pragma once
 
 #include "app/Settings.h"

@@ -125,6 +125,16 @@ Settings loadSettings(const std::string& path)
         s.directory.maxDeleteShare = config->getDouble("directory.max_delete_share", s.directory.maxDeleteShare);
         if (!(s.directory.maxDeleteShare >= 0 && s.directory.maxDeleteShare <= 1))
             throw ConfigError("directory.max_delete_share must be between 0 and 1");
+        s.smtp.validateRemoteRecipients = config->getBool("directory.validate_remote_recipients", false);
+        if (directory::hasLdapSource(*config)) {
+            try {
+                s.directory.ldap = directory::loadLdapSettings(*config);
+            } catch (const std::invalid_argument& e) {
+                throw ConfigError("in " + path + ": " + e.what());
+            } catch (const directory::MappingError& e) {
+                throw ConfigError("in " + path + ": " + e.what());
+            }
+        }
         s.defaultQuotaBytes = positive<std::int64_t>(*config, "store.default_quota_mb", 1024) << 20;
 
         auto& limits = s.smtp.limits;

@@ -57,14 +57,15 @@ std::string absolutePath(const std::string& path) { return fs::absolute(path).le
 int configure(const app::Settings& settings, const Arguments& args)
 {
     args.allowOnly({"config", "uri", "base", "name", "scope", "filter", "bind-dn", "password-file", "sasl-external",
-                    "cert", "key", "ca", "map", "page-size", "batch-size", "max-delete-share", "timeout"});
+                    "cert", "key", "ca", "map", "page-size", "batch-size", "max-delete-share", "timeout", "mode",
+                    "sync-interval"});
     auto file = ConfigFile::load(settings.configPath);
     auto keys = currentKeys(*readIni(file.text()));
     const std::pair<const char*, const char*> plain[] = {
         {"uri", "uri"},           {"base", "base"},           {"name", "name"},
         {"scope", "scope"},       {"filter", "filter"},       {"bind-dn", "bind_dn"},
         {"page-size", "page_size"}, {"batch-size", "batch_size"}, {"max-delete-share", "max_delete_share"},
-        {"timeout", "timeout_seconds"}};
+        {"timeout", "timeout_seconds"}, {"mode", "mode"}, {"sync-interval", "sync_interval_minutes"}};
     for (const auto& [option, key] : plain)
         if (const auto value = args.option(option)) keys[key] = *value;
     const std::pair<const char*, const char*> paths[] = {

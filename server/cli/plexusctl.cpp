@@ -41,6 +41,7 @@ constexpr const char* usage = R"(usage: plexusctl [--config FILE] <command>
   directory configure --uri URI --base DN [--name NAME] [--scope sub|one] [--filter FILTER]
       [--bind-dn DN --password-file FILE | --sasl-external --cert FILE --key FILE] [--ca FILE]
       [--map FIELD=ATTRIBUTE ...] [--page-size N] [--batch-size N] [--max-delete-share 0.2]
+      [--mode refreshOnly|refreshAndPersist] [--sync-interval MINUTES]
   directory sync [--full] [--force]
   directory import FILE [--force] [--kind correspondance|personne-activite]
   directory search TEXT [--profession P] [--specialty S] [--city C] [--structure S] [--limit N]

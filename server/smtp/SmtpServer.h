@@ -47,6 +47,9 @@ struct SmtpSettings {
     std::set<std::string> localDomains;  // lower case
     SmtpLimits limits;
     SenderRateLimits senderRateLimits;  // remote recipients of authenticated senders
+    // [directory] validate_remote_recipients: a remote recipient must be a
+    // mailbox of the national directory's local copy (SmtpServices::directory).
+    bool validateRemoteRecipients = false;
 };
 
 // What sessions use; owned by the daemon, shared by all sessions.
@@ -64,6 +67,7 @@ struct SmtpServices {
     // Once a message is in the mailboxes of local recipients that asked for a
     // success notice (NOTIFY=SUCCESS), their "delivered" report to the sender; empty: none.
     std::function<void(const queue::OutboundMessage&, const std::vector<queue::NoticeRecipient>&)> reportDelivered;
+    store::ConnectionPool& directory;  // the national directory's local copy (directory/)
     // Last: the daemon leaves it to its default (the sessions' shared counters).
     SenderRateLimiter senderRates{};
 };

@@ -4,6 +4,7 @@
 
 #include "accounts/Sasl.h"
 #include "accounts/SaslServer.h"
+#include "directory/DirectoryQueries.h"
 #include "events/EventLog.h"
 #include "events/SessionEnd.h"
 #include "metrics/Metrics.h"
@@ -114,6 +115,7 @@ private:
     bool checkMxSender(const std::string& sender);
     // The outbound rate limit of the authenticated sender; false when reached (the reply is sent).
     bool withinSenderRate(const std::string& recipient);
+    bool listedInDirectory(const std::string& recipient);
     MessageReceiver newReceiver() const;
     void receiveData();
     void deliver(MessageReceiver& receiver);
@@ -646,9 +648,34 @@ void SmtpSession::handleRcpt(const std::string& argument)
         recordEvent({"message.refused", identity_->address, "", path->address, "recipient domain not whitelisted", "{}"});
         return;
     }
+    if (settings_.validateRemoteRecipients && !listedInDirectory(path->address)) return;
     if (!acceptedByPlugins(recipient.address) || !withinSenderRate(recipient.address)) return;
     transaction_.envelope.remote.push_back(std::move(recipient));
     reply("250 2.1.5 Recipient OK (relayed in the trust space)");
+}
+
+// [directory] validate_remote_recipients: the national directory's copy knows
+// every MSSanté mailbox (liste rouge included). An empty copy (never synced nor
+// imported) knows none: a temporary refusal keeps the mail with the sender
+// until it is loaded, instead of bouncing everyone's mail.
+bool SmtpSession::listedInDirectory(const std::string& recipient)
+{
+    const auto status = [&] {
+        auto db = services_.directory.acquire();
+        return directory::addressStatus(*db, recipient);
+    }();
+    if (status == directory::AddressStatus::listed) return true;
+    if (status == directory::AddressStatus::notLoaded) {
+        log_.warning("recipient validation is on but the national directory's copy is empty; <%s> deferred",
+                     recipient);
+        refuse("451 4.3.0 <" + recipient + ">: the national directory is not loaded here yet, try again later",
+               "directory_not_loaded");
+        return false;
+    }
+    refuse("550 5.1.1 <" + recipient + ">: not an MSSanté mailbox in the national directory", "unknown_recipient");
+    recordEvent(
+        {"message.refused", identity_->address, "", recipient, "recipient not in the national directory", "{}"});
+    return false;
 }
 
 bool SmtpSession::withinSenderRate(const std::string& recipient)

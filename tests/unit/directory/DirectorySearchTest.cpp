@@ -108,6 +108,20 @@ TEST_F(DirectorySearchTest, Fts5SyntaxInInputIsOnlyText)
     EXPECT_EQ(lookupAddress(store().database(), "x' OR '1'='1"), std::nullopt);
 }
 
+TEST_F(DirectorySearchTest, AddressStatusKnowsHiddenMailboxesAndAnEmptyCopy)
+{
+    auto& db = store().database();
+    EXPECT_EQ(addressStatus(db, "Helene.Lefevre@APHP.mssante.fr"), AddressStatus::listed);
+    EXPECT_EQ(addressStatus(db, "claire@aphp.mssante.fr"), AddressStatus::listed);  // liste rouge: exists
+    EXPECT_EQ(addressStatus(db, "nobody@aphp.mssante.fr"), AddressStatus::unlisted);
+    EXPECT_EQ(addressStatus(db, "x' OR '1'='1"), AddressStatus::unlisted);
+    auto batch = store().begin();
+    for (const auto& key : store().keys(RecordKind::mailbox, "ldap:test"))
+        batch.remove(RecordKind::mailbox, "ldap:test", key);
+    batch.commit();
+    EXPECT_EQ(addressStatus(db, "helene.lefevre@aphp.mssante.fr"), AddressStatus::notLoaded);
+}
+
 TEST_F(DirectorySearchTest, TooLongFieldIsRefused)
 {
     EXPECT_THROW(search(store().database(), {.text = std::string(300, 'a')}), InvalidQuery);

@@ -97,6 +97,19 @@ TEST(LdapSettings, ReadsTheSectionAndItsMapping)
     EXPECT_EQ(settings.filter, "(objectClass=*)");
     EXPECT_DOUBLE_EQ(settings.maxDeleteShare, 0.5);
     EXPECT_EQ(settings.mapping.fields().at("mailbox_type"), "mailboxtype");
+    EXPECT_EQ(settings.mode, SyncMode::RefreshOnly);
+    EXPECT_EQ(settings.syncInterval, std::chrono::minutes(60));
+
+    config->setString("directory.ldap.mode", "refreshAndPersist");
+    config->setString("directory.ldap.sync_interval_minutes", "0.5");
+    EXPECT_EQ(loadLdapSettings(*config).mode, SyncMode::RefreshAndPersist);
+    EXPECT_EQ(loadLdapSettings(*config).syncInterval, std::chrono::seconds(30));
+    config->setString("directory.ldap.mode", "persist");
+    EXPECT_THROW(loadLdapSettings(*config), std::invalid_argument);
+    config->setString("directory.ldap.mode", "refreshOnly");
+    config->setString("directory.ldap.sync_interval_minutes", "0");
+    EXPECT_THROW(loadLdapSettings(*config), std::invalid_argument);
+    config->setString("directory.ldap.sync_interval_minutes", "60");
 
     config->setString("directory.ldap.uri", "http://ldap.test");
     EXPECT_THROW(loadLdapSettings(*config), std::invalid_argument);
