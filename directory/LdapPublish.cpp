@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <span>
 #include <cctype>
 #include <stdexcept>
 
@@ -43,16 +44,18 @@ bool isConnectionLost(int code)
     return code == LDAP_SERVER_DOWN || code == LDAP_CONNECT_ERROR || code == LDAP_TIMEOUT;
 }
 
-// One attribute of an add or modify, its single value kept alive by the caller.
+// The attributes of an add or modify (one LDAPMod each, RFC 4511 §4.7), their
+// names and values kept alive by the caller.
 class Modifications {
 public:
-    void add(int operation, const std::string& attribute, const std::string* value)
+    void add(int operation, const std::string& attribute, std::span<const std::string> values)
     {
         auto& mod = mods_.emplace_back();
         mod.mod_op = operation | LDAP_MOD_BVALUES;
         mod.mod_type = const_cast<char*>(attribute.c_str());
         auto& list = values_.emplace_back();
-        if (value) list.push_back(berval{static_cast<ber_len_t>(value->size()), const_cast<char*>(value->data())});
+        for (const auto& value : values)
+            list.push_back(berval{static_cast<ber_len_t>(value.size()), const_cast<char*>(value.data())});
     }
     bool empty() const { return mods_.empty(); }
     // A NULL-terminated LDAPMod* array; valid until the next add.
@@ -99,8 +102,8 @@ public:
     {
         Modifications mods;
         const std::string objectClass = "objectClass";
-        for (const auto& name : settings_.objectClasses) mods.add(LDAP_MOD_ADD, objectClass, &name);
-        for (const auto& [attribute, value] : wanted.attributes) mods.add(LDAP_MOD_ADD, attribute, &value);
+        mods.add(LDAP_MOD_ADD, objectClass, settings_.objectClasses);
+        for (const auto& [attribute, value] : wanted.attributes) mods.add(LDAP_MOD_ADD, attribute, {&value, 1});
         const int rc = ldap_add_ext_s(ldap(), wanted.state.dn.c_str(), mods.pointers(), nullptr, nullptr);
         if (rc == LDAP_ALREADY_EXISTS && mayUpdate) return update(wanted, summary_.added, false);
         if (rc != LDAP_SUCCESS) return failed(wanted.address, "add of " + wanted.state.dn, rc);
@@ -150,9 +153,9 @@ private:
             const auto want = wanted.attributes.find(name);
             const auto have = current.find(name);
             if (want != wanted.attributes.end() && (have == current.end() || have->second != want->second))
-                mods.add(LDAP_MOD_REPLACE, name, &want->second);
+                mods.add(LDAP_MOD_REPLACE, name, {&want->second, 1});
             else if (want == wanted.attributes.end() && have != current.end())
-                mods.add(LDAP_MOD_DELETE, name, nullptr);
+                mods.add(LDAP_MOD_DELETE, name, {});
         }
         if (!mods.empty()) {
             const int modified = ldap_modify_ext_s(ldap(), wanted.state.dn.c_str(), mods.pointers(), nullptr, nullptr);
