@@ -163,6 +163,15 @@ std::vector<Person> personsOf(store::Database& db, std::string_view nationalId)
     return persons;
 }
 
+std::optional<Structure> structureOf(store::Database& db, std::string_view structureId)
+{
+    auto s = db.prepare("SELECT source, source_key, finess, siret, name, address, postcode, city, department "
+                        "FROM structures WHERE structure_id = ? ORDER BY source, id LIMIT 1");
+    s.bind(1, structureId);
+    if (!s.step()) return std::nullopt;
+    return Structure{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6), s.text(7), s.text(8)};
+}
+
 std::vector<DirectoryHit> search(store::Database& db, const SearchQuery& query)
 {
     checkLength("text", query.text);

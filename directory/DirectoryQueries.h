@@ -55,6 +55,8 @@ AddressStatus addressStatus(store::Database& db, std::string_view address);
 std::vector<DirectoryHit> mailboxesOf(store::Database& db, std::string_view nationalId, bool includeHidden);
 // The person records held for a national id, one per source.
 std::vector<Person> personsOf(store::Database& db, std::string_view nationalId);
+// The first structure record held for a FINESS or SIRET, whatever its source.
+std::optional<Structure> structureOf(store::Database& db, std::string_view structureId);
 // Visible mailboxes matching every criterion given, best bm25 rank first.
 // No criterion with a word: no result. Throws InvalidQuery on a field too long.
 std::vector<DirectoryHit> search(store::Database& db, const SearchQuery& query);

@@ -8,7 +8,7 @@ namespace plexus::directory {
 namespace {
 
 // Each entry upgrades the schema from version i to i+1. Never edit a shipped entry.
-const std::array<const char*, 1> migrations{
+const std::array<const char*, 2> migrations{
     R"sql(
 CREATE TABLE persons (
     id               INTEGER PRIMARY KEY,
@@ -124,6 +124,19 @@ END;
 CREATE TRIGGER structures_delete AFTER DELETE ON structures BEGIN
     UPDATE mailboxes SET id = id WHERE owner_structure_id = old.structure_id AND source = old.source;
 END;
+)sql",
+    R"sql(
+-- What `plexusctl directory publish` last published of this instance's own
+-- mailboxes, per target ("ldap URI BASE" or "export"): a hash of the entry or
+-- line, and the DN it is at. Written as each entry succeeds, so that an
+-- interrupted publication resumes where it stopped.
+CREATE TABLE publication (
+    target  TEXT NOT NULL,
+    address TEXT NOT NULL,
+    hash    TEXT NOT NULL,
+    dn      TEXT NOT NULL,
+    PRIMARY KEY (target, address)
+) WITHOUT ROWID;
 )sql",
 };
 

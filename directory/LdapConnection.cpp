@@ -20,6 +20,18 @@ std::string readSecret(const std::string& path)
 
 }  // namespace
 
+EntryAttributes readAttributes(LDAP* ldap, LDAPMessage* entry, const std::vector<std::string>& names)
+{
+    EntryAttributes attributes;
+    for (const auto& name : names) {
+        berval** values = ldap_get_values_len(ldap, entry, name.c_str());
+        if (!values) continue;
+        if (values[0]) attributes.emplace(name, std::string(values[0]->bv_val, values[0]->bv_len));
+        ldap_value_free_len(values);
+    }
+    return attributes;
+}
+
 std::string LdapConnection::describe(std::string_view what, int code) const
 {
     std::string text = std::string(what) + " (" + uri_ + "): " + ldap_err2string(code);

@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace plexus::directory {
 
@@ -24,6 +25,14 @@ public:
 private:
     int code_;
 };
+
+struct LdapMessageFree {
+    void operator()(LDAPMessage* message) const { ldap_msgfree(message); }
+};
+using LdapMessage = std::unique_ptr<LDAPMessage, LdapMessageFree>;
+
+// The first value of each of the attributes named (lower-case) that the entry has.
+EntryAttributes readAttributes(LDAP* ldap, LDAPMessage* entry, const std::vector<std::string>& names);
 
 class LdapConnection {
 public:

@@ -18,6 +18,37 @@ bool isTrue(std::string_view text)
     return value == "true" || value == "1" || value == "yes" || value == "oui";
 }
 
+// The value of one field of the model in an entry's records; "" when unknown.
+std::string fieldValue(const MappedEntry& entry, std::string_view field)
+{
+    const Mailbox& m = entry.mailbox;
+    if (field == "mailbox") return m.address;
+    if (field == "mailbox_type") return m.type;
+    if (field == "service") return m.service;
+    if (field == "hidden") return m.hidden ? "TRUE" : "FALSE";
+    if (field == "national_id") return m.ownerNationalId;
+    if (entry.person) {
+        const Person& p = *entry.person;
+        const std::pair<std::string_view, const std::string*> personFields[] = {
+            {"civility", &p.civility},           {"last_name", &p.lastName},
+            {"first_name", &p.firstName},        {"profession_code", &p.professionCode},
+            {"profession_label", &p.professionLabel}, {"specialty_code", &p.specialtyCode},
+            {"specialty_label", &p.specialtyLabel},   {"practice_mode", &p.practiceMode}};
+        for (const auto& [name, value] : personFields)
+            if (name == field) return *value;
+    }
+    if (entry.structure) {
+        const Structure& s = *entry.structure;
+        const std::pair<std::string_view, const std::string*> structureFields[] = {
+            {"finess", &s.finess},     {"siret", &s.siret},       {"structure_name", &s.name},
+            {"address", &s.address},   {"postcode", &s.postcode}, {"city", &s.city},
+            {"department", &s.department}};
+        for (const auto& [name, value] : structureFields)
+            if (name == field) return *value;
+    }
+    return {};
+}
+
 }  // namespace
 
 const std::vector<std::string_view>& LdapMapping::fieldNames()
@@ -65,6 +96,14 @@ std::string LdapMapping::value(const EntryAttributes& attributes, std::string_vi
     if (mapped == fieldToAttribute_.end()) return {};
     const auto found = attributes.find(mapped->second);
     return found == attributes.end() ? std::string() : Poco::trim(found->second);
+}
+
+EntryAttributes LdapMapping::attributesOf(const MappedEntry& entry) const
+{
+    EntryAttributes attributes;
+    for (const auto& [field, attribute] : fieldToAttribute_)
+        if (auto value = fieldValue(entry, field); !value.empty()) attributes[attribute] = std::move(value);
+    return attributes;
 }
 
 LdapMapping::Result LdapMapping::map(const EntryAttributes& attributes, const std::string& source,

@@ -53,6 +53,10 @@ public:
     };
     Result map(const EntryAttributes& attributes, const std::string& source, const std::string& key) const;
 
+    // The inverse of map, for publication: attribute -> value of every mapped
+    // field the entry has a value for (hidden as RFC 4517 Boolean "TRUE"/"FALSE").
+    EntryAttributes attributesOf(const MappedEntry& entry) const;
+
     const std::map<std::string, std::string>& fields() const { return fieldToAttribute_; }
 
 private:

@@ -51,10 +51,12 @@ struct LdapSettings {
     std::string source() const { return "ldap:" + name; }
 };
 
-// True when the configuration has an LDAP source (directory.ldap.uri).
-bool hasLdapSource(const Poco::Util::AbstractConfiguration& config);
-// Throws MappingError (the mapping) or std::invalid_argument (anything else)
-// with the key at fault.
-LdapSettings loadLdapSettings(const Poco::Util::AbstractConfiguration& config);
+// True when the configuration has an LDAP source (SECTION.uri).
+bool hasLdapSource(const Poco::Util::AbstractConfiguration& config, const std::string& section = "directory.ldap");
+// The section's settings ([directory.ldap], or [directory.publish] which has
+// the same connection and mapping keys). Throws MappingError (the mapping) or
+// std::invalid_argument (anything else) with the key at fault.
+LdapSettings loadLdapSettings(const Poco::Util::AbstractConfiguration& config,
+                              const std::string& section = "directory.ldap");
 
 }  // namespace plexus::directory

@@ -25,10 +25,7 @@ constexpr auto kStopPoll = std::chrono::milliseconds(200);
 // The sync state kept in the store: "rfc4533 BASE64-COOKIE", or "paged".
 constexpr std::string_view kSyncStatePrefix = "rfc4533 ";
 
-struct MessageFree {
-    void operator()(LDAPMessage* message) const { ldap_msgfree(message); }
-};
-using Message = std::unique_ptr<LDAPMessage, MessageFree>;
+using Message = LdapMessage;
 struct ControlsFree {
     void operator()(LDAPControl** controls) const { ldap_controls_free(controls); }
 };
@@ -352,12 +349,12 @@ private:
             const Message result(received);
             if (rc != LDAP_SUCCESS && rc != LDAP_SIZELIMIT_EXCEEDED) connection.fail("paged search failed", rc);
             for (auto* entry = ldap_first_entry(ldap, result.get()); entry; entry = ldap_next_entry(ldap, entry)) {
-                const auto uuid = firstValue(ldap, entry, entryUuidName_);
-                if (!uuid) {
+                const auto uuid = readAttributes(ldap, entry, {entryUuidName_});
+                if (uuid.empty()) {
                     skip(connection, entry, "no entryUUID");
                     continue;
                 }
-                const auto key = Poco::toLower(*uuid);
+                const auto key = Poco::toLower(uuid.begin()->second);
                 present_.insert(key);
                 apply(connection, entry, key);
             }
@@ -383,23 +380,7 @@ private:
     }
 
     // --- records ---------------------------------------------------------------
-    static std::optional<std::string> firstValue(LDAP* ldap, LDAPMessage* entry, const std::string& attribute)
-    {
-        berval** values = ldap_get_values_len(ldap, entry, attribute.c_str());
-        if (!values) return std::nullopt;
-        std::optional<std::string> first;
-        if (values[0]) first.emplace(values[0]->bv_val, values[0]->bv_len);
-        ldap_value_free_len(values);
-        return first;
-    }
-
-    EntryAttributes attributesOf(LDAP* ldap, LDAPMessage* entry)
-    {
-        EntryAttributes attributes;
-        for (const auto& name : attributeNames_)
-            if (auto value = firstValue(ldap, entry, name)) attributes.emplace(name, std::move(*value));
-        return attributes;
-    }
+    EntryAttributes attributesOf(LDAP* ldap, LDAPMessage* entry) { return readAttributes(ldap, entry, attributeNames_); }
 
     void skip(const LdapConnection& connection, LDAPMessage* entry, const std::string& reason)
     {

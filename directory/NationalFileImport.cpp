@@ -1,5 +1,7 @@
 #include "directory/NationalFileImport.h"
 
+#include "directory/NationalFileColumns.h"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -8,30 +10,7 @@ namespace plexus::directory {
 
 namespace {
 
-// Column names as the national extractions write them (header line). Assumed
-// from the published files' documentation; see README.md.
-enum MailboxColumn : std::size_t {
-    mailboxType, mailboxAddress, mailboxNationalId, mailboxStructureId, mailboxService, mailboxCivility,
-    mailboxLastName, mailboxFirstName, mailboxProfessionCode, mailboxProfessionLabel, mailboxSpecialtyCode,
-    mailboxSpecialtyLabel, mailboxStructureName, mailboxStreetNumber, mailboxStreetType, mailboxStreetName,
-    mailboxPostcode, mailboxDeliveryLine, mailboxDepartment, mailboxColumnCount
-};
-constexpr std::array<std::string_view, mailboxColumnCount> mailboxColumns{
-    "Type BAL", "Adresse BAL", "Identification nationale PP", "Identification Structure", "Service de rattachement",
-    "Civilite exercice", "Nom d'exercice", "Prénom d'exercice", "Code profession", "Libelle profession",
-    "Code savoir-faire", "Libelle savoir-faire", "Raison sociale structure BAL", "Numéro voie structure BAL",
-    "Type voie structure BAL", "Libellé voie structure BAL", "Code postal structure BAL",
-    "Ligne acheminement structure BAL", "Département structure BAL"};
-// Not in every extraction: when present, "O"/"1" marks a mailbox hidden from searches.
-constexpr std::string_view hiddenColumn = "Liste rouge";
-
-enum ActivityColumn : std::size_t {
-    activityNationalId, activityCivility, activityLastName, activityFirstName, activityProfessionCode,
-    activityProfessionLabel, activitySpecialtyCode, activitySpecialtyLabel, activityPracticeMode, activityColumnCount
-};
-constexpr std::array<std::string_view, activityColumnCount> activityColumns{
-    "Identification nationale PP", "Code civilité d'exercice", "Nom d'exercice", "Prénom d'exercice",
-    "Code profession", "Libellé profession", "Code savoir-faire", "Libellé savoir-faire", "Code mode exercice"};
+using namespace national;
 
 constexpr std::size_t maxSkipReasons = 10;
 

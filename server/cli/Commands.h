@@ -27,7 +27,8 @@ int runPluginList(const app::Settings& settings, const Arguments& args);
 int runQueueCommand(const app::Settings& settings, const Arguments& args);
 
 // directory configure --uri URI --base DN [--filter F] [--bind-dn DN --password-file F | --sasl-external
-//   --cert F --key F] [--ca F] [--map field=attribute ...] | sync [--full] [--force]: the LDAP source.
+//   --cert F --key F] [--ca F] [--map field=attribute ...] | sync [--full] [--force]: the LDAP source;
+//   configure-publish ... | publish [--ldap] [--export FILE] [--dry-run]: publication of the local mailboxes.
 int runDirectoryLdapCommand(const app::Settings& settings, const Arguments& args);
 // [directory] database, by default DATA_DIR/directory.db.
 std::string directoryDatabasePath(const app::Settings& settings);

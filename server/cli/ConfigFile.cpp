@@ -1,13 +1,11 @@
 #include "cli/ConfigFile.h"
 
-#include "store/BlobIo.h"
+#include "store/AtomicFile.h"
 
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -19,7 +17,6 @@ namespace plexus::cli {
 namespace {
 
 namespace fs = std::filesystem;
-namespace io = store::io;
 
 std::string_view trimmed(std::string_view text)
 {
@@ -70,39 +67,6 @@ std::string assignment(std::string_view key, std::string_view value)
     return std::string(key) + (value.empty() ? " =" : " = ") + std::string(value);
 }
 
-// The temporary file save() writes, removed unless it replaced the target.
-class TemporaryFile {
-public:
-    explicit TemporaryFile(const std::string& target) : path_(target + ".tmp.XXXXXX"), fd_(::mkstemp(path_.data()))
-    {
-        if (!fd_.valid()) throw ConfigFileError("cannot create " + path_ + ": " + io::errnoText(errno));
-    }
-    ~TemporaryFile()
-    {
-        if (!renamed_) ::unlink(path_.c_str());
-    }
-    TemporaryFile(const TemporaryFile&) = delete;
-    TemporaryFile& operator=(const TemporaryFile&) = delete;
-
-    void write(const std::string& text, mode_t mode)
-    {
-        if (!io::writeAll(fd_.get(), text.data(), text.size()) || ::fchmod(fd_.get(), mode) != 0 ||
-            !io::fsyncFd(fd_.get()) || !fd_.close())
-            throw ConfigFileError("cannot write " + path_ + ": " + io::errnoText(errno));
-    }
-    void renameTo(const std::string& target)
-    {
-        if (::rename(path_.c_str(), target.c_str()) != 0)
-            throw ConfigFileError("cannot replace " + target + ": " + io::errnoText(errno));
-        renamed_ = true;
-    }
-
-private:
-    std::string path_;
-    io::UniqueFd fd_;
-    bool renamed_ = false;
-};
-
 }  // namespace
 
 ConfigFile ConfigFile::load(const std::string& path)
@@ -136,13 +100,13 @@ void ConfigFile::save() const
     if (error) target = path_;
     struct stat st {};
     const mode_t mode = ::stat(target.c_str(), &st) == 0 ? (st.st_mode & 07777) : 0600;
-    // Written beside the file and renamed over it: a crash leaves the old file or the new one, never half of one.
-    TemporaryFile temporary(target.string());
-    temporary.write(text(), mode);
-    temporary.renameTo(target.string());
-    const auto dir = target.parent_path();
-    if (!io::fsyncDirectory(dir.empty() ? "." : dir.string()))
-        throw ConfigFileError("cannot fsync " + dir.string() + ": " + io::errnoText(errno));
+    try {
+        store::AtomicFile replacement(target.string());
+        replacement.write(text());
+        replacement.commit(mode);
+    } catch (const store::FileError& e) {
+        throw ConfigFileError(e.what());
+    }
 }
 
 std::vector<ConfigFile::Span> ConfigFile::spans() const

@@ -158,8 +158,9 @@ int showEntry(const app::Settings& settings, const Arguments& args)
 
 int runDirectoryCommand(const app::Settings& settings, const Arguments& args)
 {
-    const std::string action = args.word(1, "a directory command (configure, sync, import, search, show)");
-    if (action == "configure" || action == "sync") return runDirectoryLdapCommand(settings, args);
+    const std::string action = args.word(1, "a directory command (configure, sync, configure-publish, publish, import, search, show)");
+    if (action == "configure" || action == "sync" || action == "configure-publish" || action == "publish")
+        return runDirectoryLdapCommand(settings, args);
     if (action == "import") return importFile(settings, args);
     if (action == "search") return searchDirectory(settings, args);
     if (action == "show") return showEntry(settings, args);

@@ -4,14 +4,12 @@
 // RFC 4533 sync (or paged full read) into the directory database.
 #include "cli/Commands.h"
 
-#include "cli/ConfigFile.h"
+#include "cli/DirectoryConfig.h"
 #include "directory/DirectoryStore.h"
 #include "directory/LdapSettings.h"
 #include "directory/LdapSync.h"
 
-#include <Poco/AutoPtr.h>
 #include <Poco/String.h>
-#include <Poco/Util/IniFileConfiguration.h>
 
 #include <unistd.h>
 
@@ -26,29 +24,23 @@ namespace plexus::cli {
 namespace {
 
 namespace fs = std::filesystem;
-using Ini = Poco::AutoPtr<Poco::Util::IniFileConfiguration>;
 
 constexpr const char* kSection = "directory.ldap";
 
-Ini readIni(const std::string& text)
-{
-    std::istringstream in(text);
-    return new Poco::Util::IniFileConfiguration(in);
-}
-
-// The [directory.ldap] keys as the file has them now, key -> value.
-std::map<std::string, std::string> currentKeys(const Poco::Util::AbstractConfiguration& config)
+// The section's keys as the file has them now, key -> value.
+std::map<std::string, std::string> currentKeys(const Poco::Util::AbstractConfiguration& config,
+                                               const std::string& section)
 {
     std::map<std::string, std::string> keys;
     Poco::Util::AbstractConfiguration::Keys names;
-    config.keys(kSection, names);
+    config.keys(section, names);
     for (const auto& name : names) {
         if (name == "map") continue;
-        keys[name] = config.getString(std::string(kSection) + "." + name);
+        keys[name] = config.getString(section + "." + name);
     }
     Poco::Util::AbstractConfiguration::Keys fields;
-    config.keys(std::string(kSection) + ".map", fields);
-    for (const auto& field : fields) keys["map." + field] = config.getString(std::string(kSection) + ".map." + field);
+    config.keys(section + ".map", fields);
+    for (const auto& field : fields) keys["map." + field] = config.getString(section + ".map." + field);
     return keys;
 }
 
@@ -59,41 +51,16 @@ int configure(const app::Settings& settings, const Arguments& args)
     args.allowOnly({"config", "uri", "base", "name", "scope", "filter", "bind-dn", "password-file", "sasl-external",
                     "cert", "key", "ca", "map", "page-size", "batch-size", "max-delete-share", "timeout", "mode",
                     "sync-interval"});
-    auto file = ConfigFile::load(settings.configPath);
-    auto keys = currentKeys(*readIni(file.text()));
-    const std::pair<const char*, const char*> plain[] = {
-        {"uri", "uri"},           {"base", "base"},           {"name", "name"},
-        {"scope", "scope"},       {"filter", "filter"},       {"bind-dn", "bind_dn"},
-        {"page-size", "page_size"}, {"batch-size", "batch_size"}, {"max-delete-share", "max_delete_share"},
-        {"timeout", "timeout_seconds"}, {"mode", "mode"}, {"sync-interval", "sync_interval_minutes"}};
-    for (const auto& [option, key] : plain)
-        if (const auto value = args.option(option)) keys[key] = *value;
-    const std::pair<const char*, const char*> paths[] = {
-        {"password-file", "password_file"}, {"cert", "cert"}, {"key", "key"}, {"ca", "ca"}};
-    for (const auto& [option, key] : paths)
-        if (const auto value = args.option(option)) keys[key] = absolutePath(*value);
-    // One way of binding: the one given replaces the other.
-    if (args.flag("sasl-external")) {
-        keys["sasl_external"] = "true";
-        keys.erase("bind_dn");
-        keys.erase("password_file");
-    } else if (args.option("bind-dn")) {
-        keys.erase("sasl_external");
-    }
-    for (const auto& mapping : args.optionValues("map")) {
-        const auto equals = mapping.find('=');
-        if (equals == std::string::npos || equals == 0)
-            throw UsageError("--map takes field=attribute, not \"" + mapping + "\"");
-        keys["map." + Poco::trim(mapping.substr(0, equals))] = Poco::trim(mapping.substr(equals + 1));
-    }
-    for (const auto& [key, value] : keys)
-        if (value.find_first_of("\r\n") != std::string::npos)
-            throw UsageError("a value of [directory.ldap] cannot hold a line break (" + key + ")");
-
-    std::vector<std::string> body;
-    for (const auto& [key, value] : keys) body.push_back(key + " = " + value);
-    file.removeSection(kSection);
-    file.appendSection(kSection, body);
+    auto file = rewriteLdapSection(settings, args, kSection,
+                                   {{"name", "name"},
+                                    {"scope", "scope"},
+                                    {"filter", "filter"},
+                                    {"page-size", "page_size"},
+                                    {"batch-size", "batch_size"},
+                                    {"max-delete-share", "max_delete_share"},
+                                    {"mode", "mode"},
+                                    {"sync-interval", "sync_interval_minutes"}},
+                                   {});
     const auto checked = directory::loadLdapSettings(*readIni(file.text()));  // refuses before saving
     file.save();
     auditChange(settings, "admin.directory.ldap_configured", checked.uri + " " + checked.baseDn);
@@ -154,6 +121,53 @@ int sync(const app::Settings& settings, const Arguments& args)
 
 }  // namespace
 
+Ini readIni(const std::string& text)
+{
+    std::istringstream in(text);
+    return new Poco::Util::IniFileConfiguration(in);
+}
+
+ConfigFile rewriteLdapSection(const app::Settings& settings, const Arguments& args, const std::string& section,
+                              const std::vector<std::pair<const char*, const char*>>& options,
+                              const std::map<std::string, std::string>& extra)
+{
+    auto file = ConfigFile::load(settings.configPath);
+    auto keys = currentKeys(*readIni(file.text()), section);
+    std::vector<std::pair<const char*, const char*>> plain{
+        {"uri", "uri"}, {"base", "base"}, {"bind-dn", "bind_dn"}, {"timeout", "timeout_seconds"}};
+    plain.insert(plain.end(), options.begin(), options.end());
+    for (const auto& [option, key] : plain)
+        if (const auto value = args.option(option)) keys[key] = *value;
+    const std::pair<const char*, const char*> paths[] = {
+        {"password-file", "password_file"}, {"cert", "cert"}, {"key", "key"}, {"ca", "ca"}};
+    for (const auto& [option, key] : paths)
+        if (const auto value = args.option(option)) keys[key] = absolutePath(*value);
+    // One way of binding: the one given replaces the other.
+    if (args.flag("sasl-external")) {
+        keys["sasl_external"] = "true";
+        keys.erase("bind_dn");
+        keys.erase("password_file");
+    } else if (args.option("bind-dn")) {
+        keys.erase("sasl_external");
+    }
+    for (const auto& mapping : args.optionValues("map")) {
+        const auto equals = mapping.find('=');
+        if (equals == std::string::npos || equals == 0)
+            throw UsageError("--map takes field=attribute, not \"" + mapping + "\"");
+        keys["map." + Poco::trim(mapping.substr(0, equals))] = Poco::trim(mapping.substr(equals + 1));
+    }
+    for (const auto& [key, value] : extra) keys[key] = value;
+    for (const auto& [key, value] : keys)
+        if (value.find_first_of("\r\n") != std::string::npos)
+            throw UsageError("a value of [" + section + "] cannot hold a line break (" + key + ")");
+
+    std::vector<std::string> body;
+    for (const auto& [key, value] : keys) body.push_back(key + " = " + value);
+    file.removeSection(section);
+    file.appendSection(section, body);
+    return file;
+}
+
 std::string directoryDatabasePath(const app::Settings& settings)
 {
     const auto config = readIni(ConfigFile::load(settings.configPath).text());
@@ -166,6 +180,7 @@ int runDirectoryLdapCommand(const app::Settings& settings, const Arguments& args
     const std::string sub = args.word(1, "directory command");
     if (sub == "configure") return configure(settings, args);
     if (sub == "sync") return sync(settings, args);
+    if (sub == "configure-publish" || sub == "publish") return runDirectoryPublishCommand(settings, args);
     throw UsageError("unknown directory command " + sub);
 }
 

@@ -43,6 +43,10 @@ constexpr const char* usage = R"(usage: plexusctl [--config FILE] <command>
       [--map FIELD=ATTRIBUTE ...] [--page-size N] [--batch-size N] [--max-delete-share 0.2]
       [--mode refreshOnly|refreshAndPersist] [--sync-interval MINUTES]
   directory sync [--full] [--force]
+  directory configure-publish --uri URI --base DN --object-class CLASS ... [--rdn ATTRIBUTE]
+      [--bind-dn DN --password-file FILE | --sasl-external --cert FILE --key FILE] [--ca FILE]
+      [--map FIELD=ATTRIBUTE ...]
+  directory publish [--ldap] [--export FILE] [--dry-run]
   directory import FILE [--force] [--kind correspondance|personne-activite]
   directory search TEXT [--profession P] [--specialty S] [--city C] [--structure S] [--limit N]
   directory show ADDRESS|NATIONAL_ID
@@ -56,7 +60,7 @@ int main(int argc, char** argv)
     using namespace plexus;
     try {
         const auto args =
-            cli::Arguments::parse(argc, argv, {"password-stdin", "help", "force", "no-checksum", "all", "full", "sasl-external"});
+            cli::Arguments::parse(argc, argv, {"password-stdin", "help", "force", "no-checksum", "all", "full", "sasl-external", "ldap", "dry-run"});
         if (args.flag("help") || args.words.empty()) {
             std::cout << usage;
             return args.words.empty() && !args.flag("help") ? 2 : 0;
