@@ -57,6 +57,13 @@ DirectoryStore::Batch DirectoryStore::begin()
     return Batch(db_);
 }
 
+DirectoryStore::Batch::Batch(store::Database& db) : db_(db), transaction_(db)
+{
+    auto last = db_.prepare("SELECT coalesce(max(id), 0) FROM mailboxes");
+    last.step();
+    lastIdBefore_ = last.int64(0);
+}
+
 void DirectoryStore::Batch::touchMailbox(std::int64_t id)
 {
     db_.prepare("INSERT OR IGNORE INTO temp.search_touched (id) VALUES (?)").bind(1, id).run();
@@ -67,10 +74,10 @@ void DirectoryStore::Batch::touchOwnedBy(RecordKind owner, std::string_view sour
     if (ownerId.empty()) return;  // owns nothing (mailbox_search_rows)
     auto touch = db_.prepare(owner == RecordKind::person
                                  ? "INSERT OR IGNORE INTO temp.search_touched (id) SELECT id FROM mailboxes "
-                                   "WHERE owner_national_id = ?1 AND source = ?2"
+                                   "WHERE owner_national_id = ?1 AND source = ?2 AND id <= ?3"
                                  : "INSERT OR IGNORE INTO temp.search_touched (id) SELECT id FROM mailboxes "
-                                   "WHERE owner_structure_id = ?1 AND source = ?2");
-    touch.bind(1, ownerId).bind(2, source).run();
+                                   "WHERE owner_structure_id = ?1 AND source = ?2 AND id <= ?3");
+    touch.bind(1, ownerId).bind(2, source).bind(3, lastIdBefore_).run();
 }
 
 // Each upsert is one indexed probe on (source, source_key) returning the row,
@@ -148,7 +155,8 @@ UpsertOutcome DirectoryStore::Batch::upsert(const Mailbox& m)
                                   "owner_structure_id, service, hidden) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
         insert.bind(1, m.source).bind(2, m.sourceKey).bind(3, address).bind(4, m.type).bind(5, m.ownerNationalId);
         insert.bind(6, m.ownerStructureId).bind(7, m.service).bind(8, hidden).run();
-        touchMailbox(db_.lastInsertId());
+        // A rowid is max + 1, so it is at most lastIdBefore_ only after deletions in this batch.
+        if (const auto id = db_.lastInsertId(); id <= lastIdBefore_) touchMailbox(id);
         return UpsertOutcome::added;
     }
     if (holds(row, 1, address) && holds(row, 2, m.type) && holds(row, 3, m.ownerNationalId) &&
@@ -194,6 +202,10 @@ void DirectoryStore::Batch::commit()
     db_.prepare("DELETE FROM mailbox_search WHERE rowid IN (SELECT id FROM temp.search_touched)").run();
     db_.prepare("INSERT INTO mailbox_search (rowid, name, service, profession, specialty, city, structure, address) "
                 "SELECT * FROM mailbox_search_rows WHERE id IN (SELECT id FROM temp.search_touched)")
+        .run();
+    db_.prepare("INSERT INTO mailbox_search (rowid, name, service, profession, specialty, city, structure, address) "
+                "SELECT * FROM mailbox_search_rows WHERE id > ? AND id NOT IN (SELECT id FROM temp.search_touched)")
+        .bind(1, lastIdBefore_)
         .run();
     db_.prepare("DELETE FROM temp.search_touched").run();
     transaction_.commit();

@@ -101,12 +101,15 @@ public:
 
     private:
         friend class DirectoryStore;
-        explicit Batch(store::Database& db) : db_(db), transaction_(db) {}
+        explicit Batch(store::Database& db);
         // Marks for refresh at commit: one mailbox, or the mailboxes an owner has in a source.
         void touchMailbox(std::int64_t id);
         void touchOwnedBy(RecordKind owner, std::string_view source, std::string_view ownerId);
         store::Database& db_;
         store::Transaction transaction_;
+        // Mailboxes with a higher id were added by this batch: refreshed at commit
+        // without being noted one by one (a first load adds them all).
+        std::int64_t lastIdBefore_ = 0;
     };
     // The first batch turns this connection into a bulk writer (bigger page
     // cache, temporary tables in memory, synchronous=NORMAL under WAL).
