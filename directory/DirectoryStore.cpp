@@ -3,6 +3,7 @@
 #include "directory/DirectorySchema.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 
 namespace plexus::directory {
@@ -26,41 +27,15 @@ const char* tableOf(RecordKind kind)
     return "";
 }
 
-// The id of the record (source, key) of this kind, if any.
-std::optional<std::int64_t> findId(store::Database& db, RecordKind kind, std::string_view source,
-                                   std::string_view key)
+// Whether a text column of the current row holds `value`.
+bool holds(const store::Statement& row, int column, std::string_view value)
 {
-    const std::string sql = std::string("SELECT id FROM ") + tableOf(kind) + " WHERE source = ? AND source_key = ?";
-    auto statement = db.prepare(sql);
-    statement.bind(1, source).bind(2, key);
-    if (!statement.step()) return std::nullopt;
-    return statement.int64(0);
+    return row.text(column) == value;
 }
 
-Person readPerson(store::Database& db, std::int64_t id)
-{
-    auto s = db.prepare("SELECT source, source_key, national_id, civility, last_name, first_name, profession_code, "
-                        "profession_label, specialty_code, specialty_label, practice_mode FROM persons WHERE id = ?");
-    s.bind(1, id).step();
-    return Person{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5),
-                  s.text(6), s.text(7), s.text(8), s.text(9), s.text(10)};
-}
-
-Structure readStructure(store::Database& db, std::int64_t id)
-{
-    auto s = db.prepare("SELECT source, source_key, finess, siret, name, address, postcode, city, department "
-                        "FROM structures WHERE id = ?");
-    s.bind(1, id).step();
-    return Structure{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6), s.text(7), s.text(8)};
-}
-
-Mailbox readMailbox(store::Database& db, std::int64_t id)
-{
-    auto s = db.prepare("SELECT source, source_key, address, type, owner_national_id, owner_structure_id, service, "
-                        "hidden FROM mailboxes WHERE id = ?");
-    s.bind(1, id).step();
-    return Mailbox{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6), s.int64(7) != 0};
-}
+// Mailboxes whose search row must be refreshed at commit. TEMP: private to
+// this connection, rolled back with the batch.
+constexpr const char* kCreateTouched = "CREATE TEMP TABLE IF NOT EXISTS search_touched (id INTEGER PRIMARY KEY)";
 
 }  // namespace
 
@@ -69,56 +44,146 @@ DirectoryStore::DirectoryStore(const std::string& path) : db_(path)
     migrateDirectorySchema(db_);
 }
 
+DirectoryStore::Batch DirectoryStore::begin()
+{
+    if (!bulkWriter_) {
+        // A 1 M-entry import is one transaction: a small cache would spill pages
+        // to the WAL over and over. NORMAL under WAL stays consistent after a
+        // crash (a re-sync or re-import redoes the last commits).
+        db_.execute("PRAGMA cache_size = -262144; PRAGMA temp_store = MEMORY; PRAGMA synchronous = NORMAL;");
+        db_.execute(kCreateTouched);  // after temp_store: changing it drops the TEMP tables
+        bulkWriter_ = true;
+    }
+    return Batch(db_);
+}
+
+DirectoryStore::Batch::Batch(store::Database& db) : db_(db), transaction_(db)
+{
+    auto last = db_.prepare("SELECT coalesce(max(id), 0) FROM mailboxes");
+    last.step();
+    lastIdBefore_ = last.int64(0);
+}
+
+void DirectoryStore::Batch::touchMailbox(std::int64_t id)
+{
+    db_.prepare("INSERT OR IGNORE INTO temp.search_touched (id) VALUES (?)").bind(1, id).run();
+}
+
+void DirectoryStore::Batch::touchOwnedBy(RecordKind owner, std::string_view source, std::string_view ownerId)
+{
+    if (ownerId.empty()) return;  // owns nothing (mailbox_search_rows)
+    auto touch = db_.prepare(owner == RecordKind::person
+                                 ? "INSERT OR IGNORE INTO temp.search_touched (id) SELECT id FROM mailboxes "
+                                   "WHERE owner_national_id = ?1 AND source = ?2 AND id <= ?3"
+                                 : "INSERT OR IGNORE INTO temp.search_touched (id) SELECT id FROM mailboxes "
+                                   "WHERE owner_structure_id = ?1 AND source = ?2 AND id <= ?3");
+    touch.bind(1, ownerId).bind(2, source).bind(3, lastIdBefore_).run();
+}
+
+// Each upsert is one indexed probe on (source, source_key) returning the row,
+// compared here: an unchanged record costs nothing more. The old owner id read
+// by the probe is what lets a person or structure refresh the mailboxes it
+// stops owning (an INSERT ... ON CONFLICT ... RETURNING only sees the new row).
 UpsertOutcome DirectoryStore::Batch::upsert(const Person& p)
 {
-    const auto id = findId(db_, RecordKind::person, p.source, p.sourceKey);
-    if (id && readPerson(db_, *id) == p) return UpsertOutcome::unchanged;
-    auto s = id ? db_.prepare("UPDATE persons SET national_id = ?3, civility = ?4, last_name = ?5, first_name = ?6, "
-                              "profession_code = ?7, profession_label = ?8, specialty_code = ?9, specialty_label = ?10, "
-                              "practice_mode = ?11 WHERE source = ?1 AND source_key = ?2")
-                : db_.prepare("INSERT INTO persons (source, source_key, national_id, civility, last_name, first_name, "
-                              "profession_code, profession_label, specialty_code, specialty_label, practice_mode) "
-                              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
-    s.bind(1, p.source).bind(2, p.sourceKey).bind(3, p.nationalId).bind(4, p.civility).bind(5, p.lastName);
-    s.bind(6, p.firstName).bind(7, p.professionCode).bind(8, p.professionLabel).bind(9, p.specialtyCode);
-    s.bind(10, p.specialtyLabel).bind(11, p.practiceMode).run();
-    return id ? UpsertOutcome::changed : UpsertOutcome::added;
+    auto row = db_.prepare("SELECT id, national_id, civility, last_name, first_name, profession_code, profession_label, "
+                           "specialty_code, specialty_label, practice_mode FROM persons "
+                           "WHERE source = ? AND source_key = ?");
+    row.bind(1, p.source).bind(2, p.sourceKey);
+    if (!row.step()) {
+        auto insert = db_.prepare("INSERT INTO persons (source, source_key, national_id, civility, last_name, "
+                                  "first_name, profession_code, profession_label, specialty_code, specialty_label, "
+                                  "practice_mode) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+        insert.bind(1, p.source).bind(2, p.sourceKey).bind(3, p.nationalId).bind(4, p.civility).bind(5, p.lastName);
+        insert.bind(6, p.firstName).bind(7, p.professionCode).bind(8, p.professionLabel).bind(9, p.specialtyCode);
+        insert.bind(10, p.specialtyLabel).bind(11, p.practiceMode).run();
+        touchOwnedBy(RecordKind::person, p.source, p.nationalId);
+        return UpsertOutcome::added;
+    }
+    const std::string oldNationalId = row.text(1);
+    if (oldNationalId == p.nationalId && holds(row, 2, p.civility) && holds(row, 3, p.lastName) &&
+        holds(row, 4, p.firstName) && holds(row, 5, p.professionCode) && holds(row, 6, p.professionLabel) &&
+        holds(row, 7, p.specialtyCode) && holds(row, 8, p.specialtyLabel) && holds(row, 9, p.practiceMode))
+        return UpsertOutcome::unchanged;
+    auto update = db_.prepare("UPDATE persons SET national_id = ?2, civility = ?3, last_name = ?4, first_name = ?5, "
+                              "profession_code = ?6, profession_label = ?7, specialty_code = ?8, specialty_label = ?9, "
+                              "practice_mode = ?10 WHERE id = ?1");
+    update.bind(1, row.int64(0)).bind(2, p.nationalId).bind(3, p.civility).bind(4, p.lastName).bind(5, p.firstName);
+    update.bind(6, p.professionCode).bind(7, p.professionLabel).bind(8, p.specialtyCode).bind(9, p.specialtyLabel);
+    update.bind(10, p.practiceMode).run();
+    touchOwnedBy(RecordKind::person, p.source, p.nationalId);
+    if (oldNationalId != p.nationalId) touchOwnedBy(RecordKind::person, p.source, oldNationalId);
+    return UpsertOutcome::changed;
 }
 
 UpsertOutcome DirectoryStore::Batch::upsert(const Structure& st)
 {
-    const auto id = findId(db_, RecordKind::structure, st.source, st.sourceKey);
-    if (id && readStructure(db_, *id) == st) return UpsertOutcome::unchanged;
-    auto s = id ? db_.prepare("UPDATE structures SET structure_id = ?3, finess = ?4, siret = ?5, name = ?6, "
-                              "address = ?7, postcode = ?8, city = ?9, department = ?10 "
-                              "WHERE source = ?1 AND source_key = ?2")
-                : db_.prepare("INSERT INTO structures (source, source_key, structure_id, finess, siret, name, address, "
-                              "postcode, city, department) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
-    s.bind(1, st.source).bind(2, st.sourceKey).bind(3, st.structureId()).bind(4, st.finess).bind(5, st.siret);
-    s.bind(6, st.name).bind(7, st.address).bind(8, st.postcode).bind(9, st.city).bind(10, st.department).run();
-    return id ? UpsertOutcome::changed : UpsertOutcome::added;
+    auto row = db_.prepare("SELECT id, structure_id, finess, siret, name, address, postcode, city, department "
+                           "FROM structures WHERE source = ? AND source_key = ?");
+    row.bind(1, st.source).bind(2, st.sourceKey);
+    const std::string structureId = st.structureId();
+    if (!row.step()) {
+        auto insert = db_.prepare("INSERT INTO structures (source, source_key, structure_id, finess, siret, name, "
+                                  "address, postcode, city, department) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+        insert.bind(1, st.source).bind(2, st.sourceKey).bind(3, structureId).bind(4, st.finess).bind(5, st.siret);
+        insert.bind(6, st.name).bind(7, st.address).bind(8, st.postcode).bind(9, st.city).bind(10, st.department).run();
+        touchOwnedBy(RecordKind::structure, st.source, structureId);
+        return UpsertOutcome::added;
+    }
+    const std::string oldStructureId = row.text(1);
+    if (holds(row, 2, st.finess) && holds(row, 3, st.siret) && holds(row, 4, st.name) && holds(row, 5, st.address) &&
+        holds(row, 6, st.postcode) && holds(row, 7, st.city) && holds(row, 8, st.department))
+        return UpsertOutcome::unchanged;  // structure_id follows from finess and siret
+    auto update = db_.prepare("UPDATE structures SET structure_id = ?2, finess = ?3, siret = ?4, name = ?5, "
+                              "address = ?6, postcode = ?7, city = ?8, department = ?9 WHERE id = ?1");
+    update.bind(1, row.int64(0)).bind(2, structureId).bind(3, st.finess).bind(4, st.siret).bind(5, st.name);
+    update.bind(6, st.address).bind(7, st.postcode).bind(8, st.city).bind(9, st.department).run();
+    touchOwnedBy(RecordKind::structure, st.source, structureId);
+    if (oldStructureId != structureId) touchOwnedBy(RecordKind::structure, st.source, oldStructureId);
+    return UpsertOutcome::changed;
 }
 
-UpsertOutcome DirectoryStore::Batch::upsert(const Mailbox& mailbox)
+UpsertOutcome DirectoryStore::Batch::upsert(const Mailbox& m)
 {
-    Mailbox m = mailbox;
-    m.address = lowerAscii(m.address);
-    const auto id = findId(db_, RecordKind::mailbox, m.source, m.sourceKey);
-    if (id && readMailbox(db_, *id) == m) return UpsertOutcome::unchanged;
-    auto s = id ? db_.prepare("UPDATE mailboxes SET address = ?3, type = ?4, owner_national_id = ?5, "
-                              "owner_structure_id = ?6, service = ?7, hidden = ?8 WHERE source = ?1 AND source_key = ?2")
-                : db_.prepare("INSERT INTO mailboxes (source, source_key, address, type, owner_national_id, "
-                              "owner_structure_id, service, hidden) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-    s.bind(1, m.source).bind(2, m.sourceKey).bind(3, m.address).bind(4, m.type).bind(5, m.ownerNationalId);
-    s.bind(6, m.ownerStructureId).bind(7, m.service).bind(8, std::int64_t{m.hidden ? 1 : 0}).run();
-    return id ? UpsertOutcome::changed : UpsertOutcome::added;
+    const std::string address = lowerAscii(m.address);
+    const std::int64_t hidden = m.hidden ? 1 : 0;
+    auto row = db_.prepare("SELECT id, address, type, owner_national_id, owner_structure_id, service, hidden "
+                           "FROM mailboxes WHERE source = ? AND source_key = ?");
+    row.bind(1, m.source).bind(2, m.sourceKey);
+    if (!row.step()) {
+        auto insert = db_.prepare("INSERT INTO mailboxes (source, source_key, address, type, owner_national_id, "
+                                  "owner_structure_id, service, hidden) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+        insert.bind(1, m.source).bind(2, m.sourceKey).bind(3, address).bind(4, m.type).bind(5, m.ownerNationalId);
+        insert.bind(6, m.ownerStructureId).bind(7, m.service).bind(8, hidden).run();
+        // A rowid is max + 1, so it is at most lastIdBefore_ only after deletions in this batch.
+        if (const auto id = db_.lastInsertId(); id <= lastIdBefore_) touchMailbox(id);
+        return UpsertOutcome::added;
+    }
+    if (holds(row, 1, address) && holds(row, 2, m.type) && holds(row, 3, m.ownerNationalId) &&
+        holds(row, 4, m.ownerStructureId) && holds(row, 5, m.service) && row.int64(6) == hidden)
+        return UpsertOutcome::unchanged;
+    const std::int64_t id = row.int64(0);
+    auto update = db_.prepare("UPDATE mailboxes SET address = ?2, type = ?3, owner_national_id = ?4, "
+                              "owner_structure_id = ?5, service = ?6, hidden = ?7 WHERE id = ?1");
+    update.bind(1, id).bind(2, address).bind(3, m.type).bind(4, m.ownerNationalId).bind(5, m.ownerStructureId);
+    update.bind(6, m.service).bind(7, hidden).run();
+    touchMailbox(id);
+    return UpsertOutcome::changed;
 }
 
 bool DirectoryStore::Batch::remove(RecordKind kind, std::string_view source, std::string_view sourceKey)
 {
-    const std::string sql = std::string("DELETE FROM ") + tableOf(kind) + " WHERE source = ? AND source_key = ?";
-    db_.prepare(sql).bind(1, source).bind(2, sourceKey).run();
-    return db_.changes() > 0;
+    // RETURNING what the search rows depend on: the mailbox itself, or the owner id.
+    static constexpr std::array<const char*, 3> sql{
+        "DELETE FROM persons WHERE source = ? AND source_key = ? RETURNING national_id",
+        "DELETE FROM structures WHERE source = ? AND source_key = ? RETURNING structure_id",
+        "DELETE FROM mailboxes WHERE source = ? AND source_key = ? RETURNING id"};
+    auto removal = db_.prepare(sql[static_cast<std::size_t>(kind)]);
+    removal.bind(1, source).bind(2, sourceKey);
+    if (!removal.step()) return false;
+    if (kind == RecordKind::mailbox) touchMailbox(removal.int64(0));
+    else touchOwnedBy(kind, source, removal.text(0));
+    return true;
 }
 
 void DirectoryStore::Batch::setSyncState(std::string_view source, std::string_view state)
@@ -132,6 +197,17 @@ void DirectoryStore::Batch::setSyncState(std::string_view source, std::string_vi
 
 void DirectoryStore::Batch::commit()
 {
+    // Each touched mailbox's search row is rebuilt from its records as they now
+    // are; hidden or deleted mailboxes get none (mailbox_search_rows).
+    db_.prepare("DELETE FROM mailbox_search WHERE rowid IN (SELECT id FROM temp.search_touched)").run();
+    db_.prepare("INSERT INTO mailbox_search (rowid, name, service, profession, specialty, city, structure, address) "
+                "SELECT * FROM mailbox_search_rows WHERE id IN (SELECT id FROM temp.search_touched)")
+        .run();
+    db_.prepare("INSERT INTO mailbox_search (rowid, name, service, profession, specialty, city, structure, address) "
+                "SELECT * FROM mailbox_search_rows WHERE id > ? AND id NOT IN (SELECT id FROM temp.search_touched)")
+        .bind(1, lastIdBefore_)
+        .run();
+    db_.prepare("DELETE FROM temp.search_touched").run();
     transaction_.commit();
 }
 

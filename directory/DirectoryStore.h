@@ -13,6 +13,7 @@
 #include "store/Sqlite.h"
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -83,6 +84,9 @@ public:
 
     // One write transaction: a sync or an import writes thousands of records
     // per batch (one fsync at commit). Not committed = rolled back.
+    // The search rows (mailbox_search) of the mailboxes a batch touches, directly
+    // or through their owner, are refreshed once, at commit: searches on this
+    // connection see a batch's records only once it is committed.
     class Batch {
     public:
         UpsertOutcome upsert(const Person& person);
@@ -97,11 +101,19 @@ public:
 
     private:
         friend class DirectoryStore;
-        explicit Batch(store::Database& db) : db_(db), transaction_(db) {}
+        explicit Batch(store::Database& db);
+        // Marks for refresh at commit: one mailbox, or the mailboxes an owner has in a source.
+        void touchMailbox(std::int64_t id);
+        void touchOwnedBy(RecordKind owner, std::string_view source, std::string_view ownerId);
         store::Database& db_;
         store::Transaction transaction_;
+        // Mailboxes with a higher id were added by this batch: refreshed at commit
+        // without being noted one by one (a first load adds them all).
+        std::int64_t lastIdBefore_ = 0;
     };
-    Batch begin() { return Batch(db_); }
+    // The first batch turns this connection into a bulk writer (bigger page
+    // cache, temporary tables in memory, synchronous=NORMAL under WAL).
+    Batch begin();
 
     // Every source key of `kind` held for `source` (present-phase and
     // full-read reconciliation, import diffs).
@@ -114,6 +126,7 @@ public:
 
 private:
     store::Database db_;
+    bool bulkWriter_ = false;
 };
 
 }  // namespace plexus::directory

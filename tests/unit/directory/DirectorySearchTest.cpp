@@ -148,6 +148,59 @@ TEST_F(DirectorySearchTest, OwnerChangesReachTheIndex)
     EXPECT_EQ(addresses({.text = "claire"}), (std::vector<std::string>{"claire@aphp.mssante.fr"}));
 }
 
+TEST_F(DirectorySearchTest, NationalIdChangeMovesTheOwnerToOtherMailboxes)
+{
+    auto batch = store().begin();
+    batch.upsert(mailbox("l.lefebvre@ville.mssante.fr", "PER", "810000000009", ""));
+    auto moved = person("810000000002", "Léon", "Lefebvre");  // same record (key), new national id
+    moved.nationalId = "810000000009";
+    EXPECT_EQ(batch.upsert(moved), UpsertOutcome::changed);
+    batch.commit();
+    // The mailbox of the old id lost its owner (only its address says "leon"), the one of the new id has it.
+    EXPECT_EQ(addresses({.text = "leon", .profession = "medecin"}),
+              (std::vector<std::string>{"l.lefebvre@ville.mssante.fr"}));
+}
+
+TEST_F(DirectorySearchTest, StructureChangesReachTheIndex)
+{
+    auto batch = store().begin();
+    batch.upsert(structure("130000001", "Clinique du Parc", "Aubagne"));
+    batch.commit();
+    EXPECT_EQ(addresses({.text = "leon", .city = "aubagne"}), (std::vector<std::string>{"leon.lefebvre@parc.mssante.fr"}));
+    EXPECT_TRUE(addresses({.text = "leon", .city = "marseille"}).empty());
+}
+
+TEST_F(DirectorySearchTest, HiddenOrRemovedMailboxesLeaveTheIndex)
+{
+    auto batch = store().begin();
+    auto hidden = mailbox("marc.martin@aphp.mssante.fr", "PER", "810000000003", "750000001");
+    hidden.hidden = true;
+    EXPECT_EQ(batch.upsert(hidden), UpsertOutcome::changed);
+    EXPECT_TRUE(batch.remove(RecordKind::mailbox, "ldap:test", "uuid-cardiologie@aphp.mssante.fr"));
+    batch.commit();
+    EXPECT_TRUE(addresses({.text = "martin"}).empty());
+    EXPECT_TRUE(addresses({.text = "cardiologie"}).empty());
+    EXPECT_EQ(addresses({.city = "paris"}), (std::vector<std::string>{"helene.lefevre@aphp.mssante.fr"}));
+    auto rows = store().database().prepare("SELECT count(*) FROM mailbox_search");
+    rows.step();
+    EXPECT_EQ(rows.int64(0), 2);  // one per visible mailbox, nothing left behind
+}
+
+TEST_F(DirectorySearchTest, RolledBackBatchLeavesTheIndexAsItWas)
+{
+    {
+        auto batch = store().begin();
+        batch.upsert(person("810000000001", "Hélène", "Renamed"));
+        batch.remove(RecordKind::mailbox, "ldap:test", "uuid-leon.lefebvre@parc.mssante.fr");
+    }
+    auto batch = store().begin();
+    batch.upsert(mailbox("new@aphp.mssante.fr", "ORG", "", "750000001"));
+    batch.commit();
+    EXPECT_EQ(addresses({.text = "lefev"}), (std::vector<std::string>{"helene.lefevre@aphp.mssante.fr"}));
+    EXPECT_EQ(addresses({.text = "leon"}), (std::vector<std::string>{"leon.lefebvre@parc.mssante.fr"}));
+    EXPECT_TRUE(addresses({.text = "renamed"}).empty());
+}
+
 }  // namespace
 
 }  // namespace plexus::directory::test

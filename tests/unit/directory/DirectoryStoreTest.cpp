@@ -23,6 +23,31 @@ TEST_F(DirectoryStoreTest, UpsertReportsAddedChangedUnchanged)
     EXPECT_EQ(personsOf(store().database(), "810001234567")[0].lastName, "Durand");
 }
 
+TEST_F(DirectoryStoreTest, EveryFieldCountsForChangedStructuresAndMailboxes)
+{
+    auto batch = store().begin();
+    auto s = structure("750000001", "Hôpital Saint-Louis", "Paris");
+    EXPECT_EQ(batch.upsert(s), UpsertOutcome::added);
+    EXPECT_EQ(batch.upsert(s), UpsertOutcome::unchanged);
+    s.department = "92";
+    EXPECT_EQ(batch.upsert(s), UpsertOutcome::changed);
+    auto m = mailbox("Jeanne@Hopital.MSSante.fr", "PER", "810001234567", "750000001");
+    EXPECT_EQ(batch.upsert(m), UpsertOutcome::added);
+    EXPECT_EQ(batch.upsert(m), UpsertOutcome::unchanged);  // stored lower-case, compared lower-case
+    m.hidden = true;
+    EXPECT_EQ(batch.upsert(m), UpsertOutcome::changed);
+    m.service = "Cardiologie";
+    EXPECT_EQ(batch.upsert(m), UpsertOutcome::changed);
+    EXPECT_EQ(batch.upsert(m), UpsertOutcome::unchanged);
+    batch.commit();
+    const auto hit = lookupAddress(store().database(), "jeanne@hopital.mssante.fr");
+    ASSERT_TRUE(hit);
+    EXPECT_TRUE(hit->mailbox.hidden);
+    EXPECT_EQ(hit->mailbox.service, "Cardiologie");
+    ASSERT_TRUE(hit->structure);
+    EXPECT_EQ(hit->structure->department, "92");
+}
+
 TEST_F(DirectoryStoreTest, SourcesNeverOverwriteEachOther)
 {
     auto batch = store().begin();
