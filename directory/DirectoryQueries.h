@@ -51,7 +51,12 @@ std::optional<DirectoryHit> lookupAddress(store::Database& db, std::string_view 
 std::vector<DirectoryHit> mailboxesOf(store::Database& db, std::string_view nationalId, bool includeHidden);
 // The person records held for a national id, one per source.
 std::vector<Person> personsOf(store::Database& db, std::string_view nationalId);
-// Visible mailboxes matching every criterion given, best bm25 rank first.
+// Visible mailboxes matching every criterion given. Ranked by how the text
+// matches: entries whose owner's name holds every word whole first, then those
+// whose name has words starting with each, then those matching in any field;
+// within a tier persons before structures, then by last name, first name (case-
+// insensitive) and age of the entry. A tier ranks at most max(limit, 200) of its
+// matches, the oldest: a name shared by more entries shows that many, in name order.
 // No criterion with a word: no result. Throws InvalidQuery on a field too long.
 std::vector<DirectoryHit> search(store::Database& db, const SearchQuery& query);
 
