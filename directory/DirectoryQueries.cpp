@@ -29,7 +29,7 @@ const std::string& hitSelect()
 }
 
 // Candidates each match tier of a search ranks (at least the limit asked).
-constexpr std::size_t minCandidatesPerTier = 200;
+constexpr std::size_t minCandidatesPerTier = 100;
 
 DirectoryHit readHit(const store::Statement& s)
 {
@@ -157,6 +157,12 @@ std::string matchExpression(const SearchQuery& query)
     return tierExpression(wordsOf(query.text), MatchTier::anyFieldPrefixes, filterExpression(query));
 }
 
+void mapForReads(store::Database& db)
+{
+    // Address space, not memory: SQLite caps it at its build's maximum (2 GiB in Debian's).
+    db.execute("PRAGMA mmap_size = 4294967296");
+}
+
 std::optional<DirectoryHit> lookupAddress(store::Database& db, std::string_view address)
 {
     static const std::string sql = hitSelect() + " WHERE m.address = ? ORDER BY m.id LIMIT 1";
@@ -204,26 +210,36 @@ std::vector<DirectoryHit> search(store::Database& db, const SearchQuery& query)
     // what made searches slow. Each tier takes its first candidates in index
     // (rowid) order, which FTS5 yields without reading the rest, and orders
     // them by owner: persons before structures, then last and first name.
+    // Ranked by owner's name alone (the structure's only when no person owns
+    // it); whole hits are read for the few ranked first.
     const std::size_t candidates = std::max(limit, minCandidatesPerTier);
-    static const std::string tierSql =
+    static const std::string rankSql =
         "WITH candidates AS (SELECT rowid AS id FROM mailbox_search WHERE mailbox_search MATCH ?1"
-        " ORDER BY rowid LIMIT ?2) " +
-        std::string(hitColumns) + " FROM candidates c JOIN mailboxes m ON m.id = c.id" + std::string(ownerJoins) +
-        " ORDER BY p.id IS NULL, coalesce(p.last_name, s.name, '') COLLATE NOCASE,"
+        " ORDER BY rowid LIMIT ?2)"
+        " SELECT m.id FROM candidates c JOIN mailboxes m ON m.id = c.id"
+        " LEFT JOIN persons p ON p.id = (SELECT id FROM persons WHERE national_id = m.owner_national_id"
+        "   AND source = m.source AND m.owner_national_id <> '' ORDER BY id LIMIT 1)"
+        " ORDER BY p.id IS NULL,"
+        " coalesce(p.last_name, (SELECT name FROM structures WHERE structure_id = m.owner_structure_id"
+        "   AND source = m.source AND m.owner_structure_id <> '' ORDER BY id LIMIT 1), '') COLLATE NOCASE,"
         " coalesce(p.first_name, '') COLLATE NOCASE, m.id LIMIT ?3";
+    static const std::string hitSql = hitSelect() + " WHERE m.id = ?";
     std::vector<DirectoryHit> hits;
-    std::set<std::pair<std::string, std::string>> found;  // (source, key) of the hits so far
+    std::set<std::int64_t> found;  // mailbox ids of the hits so far
     for (const MatchTier tier : matchTiers) {
         // Without words, the filters alone: one pass.
         if (words.empty() && tier != MatchTier::anyFieldPrefixes) continue;
         // A tier holds the hits of the tiers before it: ask for that many more.
-        auto statement = db.prepare(tierSql);
-        statement.bind(1, tierExpression(words, tier, filters))
+        auto ranked = db.prepare(rankSql);
+        ranked.bind(1, tierExpression(words, tier, filters))
             .bind(2, static_cast<std::int64_t>(candidates + found.size()))
             .bind(3, static_cast<std::int64_t>(limit + found.size()));
-        while (hits.size() < limit && statement.step()) {
-            auto hit = readHit(statement);
-            if (found.emplace(hit.mailbox.source, hit.mailbox.sourceKey).second) hits.push_back(std::move(hit));
+        while (hits.size() < limit && ranked.step()) {
+            const std::int64_t id = ranked.int64(0);
+            if (!found.insert(id).second) continue;
+            auto hit = db.prepare(hitSql);
+            hit.bind(1, id);
+            if (hit.step()) hits.push_back(readHit(hit));
         }
         if (hits.size() >= limit) break;
     }

@@ -2,6 +2,7 @@
 
 #include "accounts/AccountStore.h"
 #include "accounts/Authenticator.h"
+#include "directory/DirectoryQueries.h"
 #include "directory/DirectoryStore.h"
 #include "events/EventLog.h"
 #include "http/Autoconfig.h"
@@ -117,7 +118,8 @@ int runDaemon(const Settings& settings)
     {
         const directory::DirectoryStore created(settings.directory.database);  // schema up to date before reads
     }
-    store::ConnectionPool directoryReads(settings.directory.database);
+    store::ConnectionPool directoryReads(settings.directory.database, store::ConnectionPool::kDefaultMaxIdle,
+                                         directory::mapForReads);
     plugins::LocalDirectory localDirectory(reads);
     plugins::SyncedDirectory directory(localDirectory, directoryReads);
     plugins::PluginHost plugins(

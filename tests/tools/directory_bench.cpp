@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
 #include <random>
 #include <string>
@@ -74,6 +75,7 @@ int main(int argc, char** argv)
     const std::size_t searches = argc > 3 ? std::stoul(argv[3]) : 2000;
     DirectoryStore store(argv[1]);
     auto& db = store.database();
+    if (std::getenv("DIRECTORY_BENCH_NO_MMAP") == nullptr) mapForReads(db);  // as plexusd's connections
     std::mt19937 rng(42);
     const auto s = sample(db, std::max(lookups, searches), rng);
 

@@ -112,6 +112,16 @@ TEST_F(DirectorySearchTest, Fts5SyntaxInInputIsOnlyText)
     EXPECT_EQ(lookupAddress(store().database(), "x' OR '1'='1"), std::nullopt);
 }
 
+TEST_F(DirectorySearchTest, ReadConnectionsMapTheFile)
+{
+    auto& db = store().database();
+    mapForReads(db);
+    auto mmapSize = db.prepare("PRAGMA mmap_size");
+    ASSERT_TRUE(mmapSize.step());
+    EXPECT_GT(mmapSize.int64(0), 0);
+    EXPECT_EQ(addresses({.text = "lefev"}), (std::vector<std::string>{"helene.lefevre@aphp.mssante.fr"}));
+}
+
 TEST_F(DirectorySearchTest, TooLongFieldIsRefused)
 {
     EXPECT_THROW(search(store().database(), {.text = std::string(300, 'a')}), InvalidQuery);
@@ -195,7 +205,7 @@ TEST_F(DirectoryRankingTest, NameMatchesRankAboveMatchesInOtherFields)
 
 TEST_F(DirectoryRankingTest, AManyTimesSharedNameStillYieldsTheLimitInNameOrder)
 {
-    // More whole-name matches than a tier ranks (200): the result is still
+    // More whole-name matches than a tier ranks (100): the result is still
     // full, of the best tier, sorted and without repeats.
     std::vector<std::pair<std::string, std::string>> many;
     for (int i = 0; i < 600; ++i) many.emplace_back("P" + std::to_string(1000 - i), i % 3 ? "Martin" : "Martinez");
