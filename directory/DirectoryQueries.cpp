@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <set>
+#include <utility>
 
 namespace plexus::directory {
 
@@ -20,10 +22,14 @@ constexpr std::string_view ownerJoins =
     " LEFT JOIN structures s ON s.id = (SELECT id FROM structures WHERE structure_id = m.owner_structure_id"
     "   AND source = m.source AND m.owner_structure_id <> '' ORDER BY id LIMIT 1)";
 
-std::string hitSelect()
+const std::string& hitSelect()
 {
-    return std::string(hitColumns) + " FROM mailboxes m" + std::string(ownerJoins);
+    static const std::string select = std::string(hitColumns) + " FROM mailboxes m" + std::string(ownerJoins);
+    return select;
 }
+
+// Candidates each match tier of a search ranks (at least the limit asked).
+constexpr std::size_t minCandidatesPerTier = 100;
 
 DirectoryHit readHit(const store::Statement& s)
 {
@@ -74,17 +80,57 @@ std::vector<std::string> wordsOf(std::string_view text)
 }
 
 // Each word a quoted FTS5 string (quotes doubled, though words hold none), so
-// that OR, NEAR, AND, NOT are words too; a prefix query when asked.
-std::string quotedWords(const std::vector<std::string>& words, bool prefix)
+// that OR, NEAR, AND, NOT are words too; a prefix query when asked; limited to
+// one column when one is named.
+std::string quotedWords(const std::vector<std::string>& words, bool prefix, std::string_view column = {})
 {
     std::string expression;
     for (const auto& word : words) {
         if (!expression.empty()) expression += ' ';
+        if (!column.empty()) expression.append(column).append(" : ");
         expression += '"';
         for (const char c : word) expression += c == '"' ? std::string("\"\"") : std::string(1, c);
         expression += prefix ? "\"*" : "\"";
     }
     return expression;
+}
+
+// Filters match whole words of one column.
+std::string filterExpression(const SearchQuery& query)
+{
+    const std::pair<std::string_view, const std::string*> filters[] = {{"profession", &query.profession},
+                                                                       {"specialty", &query.specialty},
+                                                                       {"city", &query.city},
+                                                                       {"structure", &query.structure}};
+    std::string expression;
+    for (const auto& [column, value] : filters) {
+        const std::string words = quotedWords(wordsOf(*value), false, column);
+        if (words.empty()) continue;
+        if (!expression.empty()) expression += ' ';
+        expression += words;
+    }
+    return expression;
+}
+
+std::string joined(std::string text, const std::string& filters)
+{
+    if (!text.empty() && !filters.empty()) text += ' ';
+    return text + filters;
+}
+
+// How the text matches an entry, best first; each tier holds the ones before it.
+enum class MatchTier { wholeNameWords, nameWordPrefixes, anyFieldPrefixes };
+constexpr MatchTier matchTiers[] = {MatchTier::wholeNameWords, MatchTier::nameWordPrefixes,
+                                    MatchTier::anyFieldPrefixes};
+
+std::string tierExpression(const std::vector<std::string>& words, MatchTier tier, const std::string& filters)
+{
+    switch (tier) {
+    case MatchTier::wholeNameWords: return joined(quotedWords(words, false, "name"), filters);
+    case MatchTier::nameWordPrefixes: return joined(quotedWords(words, true, "name"), filters);
+    case MatchTier::anyFieldPrefixes: break;
+    }
+    return joined(quotedWords(words, true), filters);
 }
 
 void checkLength(std::string_view field, std::string_view value)
@@ -108,26 +154,19 @@ std::string DirectoryHit::displayName() const
 
 std::string matchExpression(const SearchQuery& query)
 {
-    std::string expression = quotedWords(wordsOf(query.text), true);
-    // Filters match whole words of one column.
-    const std::pair<const char*, const std::string*> filters[] = {{"profession", &query.profession},
-                                                                  {"specialty", &query.specialty},
-                                                                  {"city", &query.city},
-                                                                  {"structure", &query.structure}};
-    for (const auto& [column, value] : filters) {
-        const auto words = wordsOf(*value);
-        if (words.empty()) continue;
-        for (const auto& word : words) {
-            if (!expression.empty()) expression += ' ';
-            expression += std::string(column) + " : " + quotedWords({word}, false);
-        }
-    }
-    return expression;
+    return tierExpression(wordsOf(query.text), MatchTier::anyFieldPrefixes, filterExpression(query));
+}
+
+void mapForReads(store::Database& db)
+{
+    // Address space, not memory: SQLite caps it at its build's maximum (2 GiB in Debian's).
+    db.execute("PRAGMA mmap_size = 4294967296");
 }
 
 std::optional<DirectoryHit> lookupAddress(store::Database& db, std::string_view address)
 {
-    auto statement = db.prepare(hitSelect() + " WHERE m.address = ? ORDER BY m.id LIMIT 1");
+    static const std::string sql = hitSelect() + " WHERE m.address = ? ORDER BY m.id LIMIT 1";
+    auto statement = db.prepare(sql);
     statement.bind(1, lowerAscii(address));
     if (!statement.step()) return std::nullopt;
     return readHit(statement);
@@ -144,8 +183,9 @@ AddressStatus addressStatus(store::Database& db, std::string_view address)
 
 std::vector<DirectoryHit> mailboxesOf(store::Database& db, std::string_view nationalId, bool includeHidden)
 {
-    auto statement = db.prepare(hitSelect() +
-                                " WHERE m.owner_national_id = ?1 AND (?2 OR m.hidden = 0) ORDER BY m.address, m.id");
+    static const std::string sql =
+        hitSelect() + " WHERE m.owner_national_id = ?1 AND (?2 OR m.hidden = 0) ORDER BY m.address, m.id";
+    auto statement = db.prepare(sql);
     statement.bind(1, nationalId).bind(2, std::int64_t{includeHidden ? 1 : 0});
     return readHits(statement);
 }
@@ -179,18 +219,49 @@ std::vector<DirectoryHit> search(store::Database& db, const SearchQuery& query)
     checkLength("specialty", query.specialty);
     checkLength("city", query.city);
     checkLength("structure", query.structure);
-    const std::string expression = matchExpression(query);
-    if (expression.empty()) return {};
+    const auto words = wordsOf(query.text);
+    const std::string filters = filterExpression(query);
+    if (words.empty() && filters.empty()) return {};
     const std::size_t limit = query.limit == 0 ? SearchQuery::defaultLimit
                                                : std::min(query.limit, SearchQuery::maxLimit);
-    // Weights per column (name, service, profession, specialty, city, structure, address): names first.
-    auto statement = db.prepare(
-        "WITH ranked AS (SELECT rowid AS id, bm25(mailbox_search, 10.0, 2.0, 1.0, 1.0, 1.0, 2.0, 4.0) AS score"
-        " FROM mailbox_search WHERE mailbox_search MATCH ?1 ORDER BY score LIMIT ?2) " +
-        std::string(hitColumns) + " FROM ranked r JOIN mailboxes m ON m.id = r.id" + std::string(ownerJoins) +
-        " ORDER BY r.score, m.id");
-    statement.bind(1, expression).bind(2, static_cast<std::int64_t>(limit));
-    return readHits(statement);
+    // A common name matches tens of thousands of entries: ranking them all is
+    // what made searches slow. Each tier takes its first candidates in index
+    // (rowid) order, which FTS5 yields without reading the rest, and orders
+    // them by owner: persons before structures, then last and first name.
+    // Ranked by owner's name alone (the structure's only when no person owns
+    // it); whole hits are read for the few ranked first.
+    const std::size_t candidates = std::max(limit, minCandidatesPerTier);
+    static const std::string rankSql =
+        "WITH candidates AS (SELECT rowid AS id FROM mailbox_search WHERE mailbox_search MATCH ?1"
+        " ORDER BY rowid LIMIT ?2)"
+        " SELECT m.id FROM candidates c JOIN mailboxes m ON m.id = c.id"
+        " LEFT JOIN persons p ON p.id = (SELECT id FROM persons WHERE national_id = m.owner_national_id"
+        "   AND source = m.source AND m.owner_national_id <> '' ORDER BY id LIMIT 1)"
+        " ORDER BY p.id IS NULL,"
+        " coalesce(p.last_name, (SELECT name FROM structures WHERE structure_id = m.owner_structure_id"
+        "   AND source = m.source AND m.owner_structure_id <> '' ORDER BY id LIMIT 1), '') COLLATE NOCASE,"
+        " coalesce(p.first_name, '') COLLATE NOCASE, m.id LIMIT ?3";
+    static const std::string hitSql = hitSelect() + " WHERE m.id = ?";
+    std::vector<DirectoryHit> hits;
+    std::set<std::int64_t> found;  // mailbox ids of the hits so far
+    for (const MatchTier tier : matchTiers) {
+        // Without words, the filters alone: one pass.
+        if (words.empty() && tier != MatchTier::anyFieldPrefixes) continue;
+        // A tier holds the hits of the tiers before it: ask for that many more.
+        auto ranked = db.prepare(rankSql);
+        ranked.bind(1, tierExpression(words, tier, filters))
+            .bind(2, static_cast<std::int64_t>(candidates + found.size()))
+            .bind(3, static_cast<std::int64_t>(limit + found.size()));
+        while (hits.size() < limit && ranked.step()) {
+            const std::int64_t id = ranked.int64(0);
+            if (!found.insert(id).second) continue;
+            auto hit = db.prepare(hitSql);
+            hit.bind(1, id);
+            if (hit.step()) hits.push_back(readHit(hit));
+        }
+        if (hits.size() >= limit) break;
+    }
+    return hits;
 }
 
 }  // namespace plexus::directory

@@ -3,6 +3,7 @@
 #include "accounts/AccountStore.h"
 #include "accounts/Authenticator.h"
 #include "app/DirectorySyncService.h"
+#include "directory/DirectoryQueries.h"
 #include "directory/DirectoryStore.h"
 #include "events/EventLog.h"
 #include "http/Autoconfig.h"
@@ -151,7 +152,8 @@ int runDaemon(const Settings& settings)
     {
         const directory::DirectoryStore created(settings.directory.database);  // schema up to date before reads
     }
-    store::ConnectionPool directoryReads(settings.directory.database);
+    store::ConnectionPool directoryReads(settings.directory.database, store::ConnectionPool::kDefaultMaxIdle,
+                                         directory::mapForReads);
     DirectorySyncService directorySync(settings.directory.database, [&commits](const events::Event& event) {
         commits.post([event](store::Database& db) { events::EventLog::append(db, event); });
     });

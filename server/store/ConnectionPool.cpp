@@ -21,6 +21,7 @@ ConnectionPool::Lease ConnectionPool::acquire()
     // The kernel's page cache holds the file already: a small cache of its own
     // per connection keeps the pool a few MiB (SQLite's default is 2 MiB each).
     db->execute("PRAGMA cache_size = -1024");
+    if (setUp_) setUp_(*db);
     return Lease(*this, std::move(db));
 }
 

@@ -4,6 +4,7 @@
 
 #include "store/Sqlite.h"
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -27,8 +28,11 @@ public:
         std::unique_ptr<Database> db_;
     };
 
-    explicit ConnectionPool(std::string databasePath, std::size_t maxIdle = 8)
-        : path_(std::move(databasePath)), maxIdle_(maxIdle)
+    // setUp runs once on each new connection (e.g. pragmas of that database).
+    using SetUp = std::function<void(Database&)>;
+    static constexpr std::size_t kDefaultMaxIdle = 8;
+    explicit ConnectionPool(std::string databasePath, std::size_t maxIdle = kDefaultMaxIdle, SetUp setUp = {})
+        : path_(std::move(databasePath)), maxIdle_(maxIdle), setUp_(std::move(setUp))
     {
     }
     Lease acquire();
@@ -38,6 +42,7 @@ private:
 
     std::string path_;
     std::size_t maxIdle_;
+    SetUp setUp_;
     std::mutex mutex_;
     std::vector<std::unique_ptr<Database>> idle_;
 };

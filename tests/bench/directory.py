@@ -46,6 +46,32 @@ def timed_import(plexus, path):
     return elapsed, cpu_seconds() - cpu
 
 
+def measure(args, database):
+    """directory-bench's figures on this database (it prints JSON)."""
+    r = subprocess.run([str(BUILD / "tests/tools/directory-bench"), str(database), str(args.lookups),
+                        str(args.searches)], capture_output=True, text=True, timeout=600)
+    if r.returncode != 0:
+        sys.exit("directory-bench failed: " + r.stdout + r.stderr)
+    return json.loads(r.stdout)
+
+
+def report(args, figures, database, first=None, again=None):
+    with open("/proc/loadavg") as loadavg:
+        load = loadavg.read().split()[0]
+    print()
+    print(f"| figure ({figures['mailboxes']} mailboxes, load {load}) | value | aim |")
+    print("|---|---:|---:|")
+    if first is not None:
+        print(f"| first import (wall / CPU) | {first[0]:.1f} / {first[1]:.1f} s | |")
+    if again is not None:
+        print(f"| re-import, {args.changes} changes (wall / CPU) | {again[0]:.1f} / {again[1]:.1f} s | |")
+    for kind in figures["latency_us"]:
+        p = figures["latency_us"][kind]
+        aim = "p99 ≤ 100 µs" if kind == "lookup" else "p99 ≤ 5 ms"
+        print(f"| {kind} p50 / p99 / p99.9 (µs) | {p['p50']:.0f} / {p['p99']:.0f} / {p['p99.9']:.0f} | {aim} |")
+    print(f"| database size | {database.stat().st_size >> 20} MiB | |")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--lines", type=int, default=1_000_000)
@@ -53,8 +79,14 @@ def main():
     parser.add_argument("--lookups", type=int, default=20_000)
     parser.add_argument("--searches", type=int, default=2_000)
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument("--database", type=Path,
+                        help="directory database to measure; made by importing into it when it does not exist, kept")
     args = parser.parse_args()
 
+    if args.database and args.database.exists():
+        print(f"measuring {args.database}, not imported again")
+        report(args, measure(args, args.database), args.database)
+        return
     root = Path(tempfile.mkdtemp(prefix="plexus-directory-bench-"))
     try:
         plexus = Plexus(root, "bench.mssante.test")
@@ -64,26 +96,16 @@ def main():
         print(f"generated {args.lines} lines ({path.stat().st_size >> 20} MiB) in {time.monotonic() - started:.1f} s")
 
         first = timed_import(plexus, path)
-        write_correspondance(path, with_changes(generated_lines(args.lines, hidden_share=0.01), args.changes),
-                             with_hidden=True)
-        again = timed_import(plexus, path)
+        again = None
+        if args.changes:
+            write_correspondance(path, with_changes(generated_lines(args.lines, hidden_share=0.01), args.changes),
+                                 with_hidden=True)
+            again = timed_import(plexus, path)
 
         database = plexus.dir / "directory.db"
-        r = subprocess.run([str(BUILD / "tests/tools/directory-bench"), str(database), str(args.lookups),
-                            str(args.searches)], capture_output=True, text=True, timeout=600)
-        if r.returncode != 0:
-            sys.exit("directory-bench failed: " + r.stdout + r.stderr)
-        figures = json.loads(r.stdout)
-        print()
-        print(f"| figure ({args.lines} mailboxes) | value | aim |")
-        print("|---|---:|---:|")
-        print(f"| first import (wall / CPU) | {first[0]:.1f} / {first[1]:.1f} s | |")
-        print(f"| re-import, {args.changes} changes (wall / CPU) | {again[0]:.1f} / {again[1]:.1f} s | |")
-        print(f"| load average (1 min) at the end | {os.getloadavg()[0]:.1f} | |")
-        print(f"| lookup p50 / p99 | {figures['lookup_p50_us']:.0f} / {figures['lookup_p99_us']:.0f} µs | p99 ≤ 100 µs |")
-        print(f"| search p50 / p99 | {figures['search_p50_us'] / 1000:.2f} / {figures['search_p99_us'] / 1000:.2f} ms"
-              f" | p99 ≤ 5 ms |")
-        print(f"| database size | {database.stat().st_size >> 20} MiB | |")
+        if args.database:
+            shutil.copyfile(database, args.database)
+        report(args, measure(args, database), database, first, again)
     finally:
         if args.keep:
             print("kept", root)

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
 #include <random>
 #include <string>
@@ -48,6 +49,20 @@ Sample sample(plexus::store::Database& db, std::size_t count, std::mt19937& rng)
     return s;
 }
 
+// Latencies of one kind of query, in µs.
+struct Latencies {
+    std::string kind;
+    std::vector<double> micros;
+};
+
+template <typename Query>
+void timed(Latencies& latencies, Query&& query)
+{
+    const auto start = Clock::now();
+    query();
+    latencies.micros.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+}
+
 }  // namespace
 
 int main(int argc, char** argv)
@@ -60,40 +75,45 @@ int main(int argc, char** argv)
     const std::size_t searches = argc > 3 ? std::stoul(argv[3]) : 2000;
     DirectoryStore store(argv[1]);
     auto& db = store.database();
+    if (std::getenv("DIRECTORY_BENCH_NO_MMAP") == nullptr) mapForReads(db);  // as plexusd's connections
     std::mt19937 rng(42);
     const auto s = sample(db, std::max(lookups, searches), rng);
 
-    std::vector<double> lookupMicros;
+    Latencies lookup{"lookup", {}};
     std::size_t found = 0;
-    for (std::size_t i = 0; i < lookups; ++i) {
-        const auto start = Clock::now();
-        found += lookupAddress(db, s.addresses[i]) ? 1 : 0;
-        lookupMicros.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
-    }
+    for (std::size_t i = 0; i < lookups; ++i) timed(lookup, [&] { found += lookupAddress(db, s.addresses[i]) ? 1 : 0; });
 
     // Half name prefixes (3 to 6 letters), a quarter whole names with a city
-    // filter, a quarter a prefix with a profession filter: what users type.
-    std::vector<double> searchMicros;
+    // filter, a quarter a 4-letter prefix with a profession filter: what users type.
+    Latencies prefix{"search prefix", {}}, nameCity{"search name+city", {}}, prefixProfession{"search prefix+profession", {}};
     std::size_t results = 0;
     std::uniform_int_distribution<std::size_t> prefixLength(3, 6);
     for (std::size_t i = 0; i < searches && !s.lastNames.empty(); ++i) {
         const std::string& name = s.lastNames[i % s.lastNames.size()];
         SearchQuery query{.limit = 20};
+        Latencies* kind = &prefix;
         switch (i % 4) {
         case 0:
         case 1: query.text = name.substr(0, prefixLength(rng)); break;
-        case 2: query.text = name; query.city = s.cities[i % s.cities.size()]; break;
-        default: query.text = name.substr(0, 4); query.profession = "infirmier"; break;
+        case 2: query.text = name; query.city = s.cities[i % s.cities.size()]; kind = &nameCity; break;
+        default: query.text = name.substr(0, 4); query.profession = "infirmier"; kind = &prefixProfession; break;
         }
-        const auto start = Clock::now();
-        results += search(db, query).size();
-        searchMicros.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+        timed(*kind, [&] { results += search(db, query).size(); });
     }
 
-    std::cout << "{\"lookups\": " << lookups << ", \"lookups_found\": " << found
-              << ", \"lookup_p50_us\": " << percentile(lookupMicros, 0.50)
-              << ", \"lookup_p99_us\": " << percentile(lookupMicros, 0.99) << ", \"searches\": " << searchMicros.size()
-              << ", \"search_results\": " << results << ", \"search_p50_us\": " << percentile(searchMicros, 0.50)
-              << ", \"search_p99_us\": " << percentile(searchMicros, 0.99) << "}\n";
+    auto count = db.prepare("SELECT count(*) FROM mailboxes");
+    count.step();
+    std::cout << "{\"mailboxes\": " << count.int64(0) << ", \"lookups\": " << lookups << ", \"lookups_found\": " << found
+              << ", \"searches\": " << searches << ", \"search_results\": " << results << ", \"latency_us\": {";
+    const char* separator = "";
+    for (const auto* latencies : {&lookup, &prefix, &nameCity, &prefixProfession}) {
+        std::cout << separator << "\"" << latencies->kind << "\": {\"count\": " << latencies->micros.size()
+                  << ", \"p50\": " << percentile(latencies->micros, 0.50)
+                  << ", \"p99\": " << percentile(latencies->micros, 0.99)
+                  << ", \"p99.9\": " << percentile(latencies->micros, 0.999)
+                  << ", \"max\": " << percentile(latencies->micros, 1.0) << "}";
+        separator = ", ";
+    }
+    std::cout << "}}\n";
     return found == lookups ? 0 : 1;
 }

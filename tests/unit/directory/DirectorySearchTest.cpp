@@ -3,16 +3,27 @@
 #include "directory/DirectoryQueries.h"
 
 #include <algorithm>
+#include <set>
 
 namespace plexus::directory::test {
 
 namespace {
 
-class DirectorySearchTest : public DirectoryFixture {
+class SearchFixture : public DirectoryFixture {
+protected:
+    std::vector<std::string> addresses(const SearchQuery& query)
+    {
+        std::vector<std::string> found;
+        for (const auto& hit : search(store().database(), query)) found.push_back(hit.mailbox.address);
+        return found;
+    }
+};
+
+class DirectorySearchTest : public SearchFixture {
 protected:
     void SetUp() override
     {
-        DirectoryFixture::SetUp();
+        SearchFixture::SetUp();
         auto batch = store().begin();
         batch.upsert(person("810000000001", "Hélène", "Lefèvre"));
         batch.upsert(person("810000000002", "Léon", "Lefebvre"));
@@ -33,13 +44,6 @@ protected:
         secret.hidden = true;
         batch.upsert(secret);
         batch.commit();
-    }
-
-    std::vector<std::string> addresses(const SearchQuery& query)
-    {
-        std::vector<std::string> found;
-        for (const auto& hit : search(store().database(), query)) found.push_back(hit.mailbox.address);
-        return found;
     }
 };
 
@@ -122,6 +126,16 @@ TEST_F(DirectorySearchTest, AddressStatusKnowsHiddenMailboxesAndAnEmptyCopy)
     EXPECT_EQ(addressStatus(db, "helene.lefevre@aphp.mssante.fr"), AddressStatus::notLoaded);
 }
 
+TEST_F(DirectorySearchTest, ReadConnectionsMapTheFile)
+{
+    auto& db = store().database();
+    mapForReads(db);
+    auto mmapSize = db.prepare("PRAGMA mmap_size");
+    ASSERT_TRUE(mmapSize.step());
+    EXPECT_GT(mmapSize.int64(0), 0);
+    EXPECT_EQ(addresses({.text = "lefev"}), (std::vector<std::string>{"helene.lefevre@aphp.mssante.fr"}));
+}
+
 TEST_F(DirectorySearchTest, TooLongFieldIsRefused)
 {
     EXPECT_THROW(search(store().database(), {.text = std::string(300, 'a')}), InvalidQuery);
@@ -199,6 +213,79 @@ TEST_F(DirectorySearchTest, RolledBackBatchLeavesTheIndexAsItWas)
     EXPECT_EQ(addresses({.text = "lefev"}), (std::vector<std::string>{"helene.lefevre@aphp.mssante.fr"}));
     EXPECT_EQ(addresses({.text = "leon"}), (std::vector<std::string>{"leon.lefebvre@parc.mssante.fr"}));
     EXPECT_TRUE(addresses({.text = "renamed"}).empty());
+}
+
+// Persons with a mailbox each, stored in the order given (so the id order is not the name order).
+class DirectoryRankingTest : public SearchFixture {
+protected:
+    void addPersons(const std::vector<std::pair<std::string, std::string>>& firstAndLastNames)
+    {
+        auto batch = store().begin();
+        for (const auto& [first, last] : firstAndLastNames) {
+            const std::string id = "8" + std::to_string(10000000000 + ++persons_);
+            batch.upsert(person(id, first, last));
+            batch.upsert(mailbox("p" + std::to_string(persons_) + "@x.mssante.fr", "PER", id, ""));
+        }
+        batch.commit();
+    }
+
+    // Display names of what a search finds, in its order.
+    std::vector<std::string> names(const SearchQuery& query)
+    {
+        std::vector<std::string> found;
+        for (const auto& hit : search(store().database(), query)) found.push_back(hit.displayName());
+        return found;
+    }
+
+private:
+    int persons_ = 0;
+};
+
+TEST_F(DirectoryRankingTest, WholeNameWordsRankAbovePrefixes)
+{
+    addPersons({{"Paul", "Martineau"}, {"Zoé", "Martin"}, {"Anne", "Martinez"}, {"Anne", "Martin"}});
+    EXPECT_EQ(names({.text = "martin"}),
+              (std::vector<std::string>{"Anne Martin", "Zoé Martin", "Paul Martineau", "Anne Martinez"}));
+    // Every word whole: "anne martin" is Anne Martin first, though both Annes start with it.
+    EXPECT_EQ(names({.text = "martin anne"}), (std::vector<std::string>{"Anne Martin", "Anne Martinez"}));
+}
+
+TEST_F(DirectoryRankingTest, EqualMatchesAreOrderedByLastThenFirstNameIgnoringCase)
+{
+    addPersons({{"Alice", "DURAND"}, {"zoé", "Dupont"}, {"Anne", "dupuis"}, {"Bruno", "DUPONT"}});
+    EXPECT_EQ(names({.text = "du"}),
+              (std::vector<std::string>{"Bruno DUPONT", "zoé Dupont", "Anne dupuis", "Alice DURAND"}));
+    EXPECT_EQ(names({.text = "DU", .limit = 2}), (std::vector<std::string>{"Bruno DUPONT", "zoé Dupont"}));
+}
+
+TEST_F(DirectoryRankingTest, NameMatchesRankAboveMatchesInOtherFields)
+{
+    // "Cardio" is Zoé Cardiot's name and Anne Roux's specialty label's first word.
+    addPersons({{"Anne", "Roux"}, {"Zoé", "Cardiot"}});
+    auto batch = store().begin();
+    auto cardiologist = person("810000000001", "Anne", "Roux");
+    cardiologist.specialtyLabel = "Cardiologie";
+    batch.upsert(cardiologist);
+    batch.commit();
+    EXPECT_EQ(names({.text = "cardio"}), (std::vector<std::string>{"Zoé Cardiot", "Anne Roux"}));
+}
+
+TEST_F(DirectoryRankingTest, AManyTimesSharedNameStillYieldsTheLimitInNameOrder)
+{
+    // More whole-name matches than a tier ranks (100): the result is still
+    // full, of the best tier, sorted and without repeats.
+    std::vector<std::pair<std::string, std::string>> many;
+    for (int i = 0; i < 600; ++i) many.emplace_back("P" + std::to_string(1000 - i), i % 3 ? "Martin" : "Martinez");
+    addPersons(many);
+    const auto found = names({.text = "martin", .limit = 60});
+    ASSERT_EQ(found.size(), 60u);
+    EXPECT_TRUE(std::ranges::is_sorted(found));
+    EXPECT_EQ(std::ranges::count_if(found, [](const std::string& name) { return name.ends_with(" Martin"); }), 60);
+    const auto all = names({.text = "martin", .limit = 1000});
+    ASSERT_EQ(all.size(), 600u);
+    EXPECT_EQ(std::set<std::string>(all.begin(), all.end()).size(), 600u);
+    EXPECT_TRUE(std::ranges::all_of(all.begin(), all.begin() + 400,
+                                    [](const std::string& name) { return name.ends_with(" Martin"); }));
 }
 
 }  // namespace

@@ -182,3 +182,19 @@ TEST_F(StoreTest, ConnectionPoolReusesConnections)
     auto other = pool.acquire();
     EXPECT_NE(&*other, first);
 }
+
+TEST_F(StoreTest, ConnectionPoolSetsUpEachNewConnectionOnce)
+{
+    int setUps = 0;
+    ConnectionPool pool(dbPath_, ConnectionPool::kDefaultMaxIdle, [&setUps](Database& db) {
+        ++setUps;
+        db.execute("PRAGMA cache_size = -2048");
+    });
+    { auto lease = pool.acquire(); }
+    auto reused = pool.acquire();
+    auto other = pool.acquire();
+    EXPECT_EQ(setUps, 2);
+    auto cacheSize = other->prepare("PRAGMA cache_size");
+    ASSERT_TRUE(cacheSize.step());
+    EXPECT_EQ(cacheSize.int64(0), -2048);
+}
