@@ -5,7 +5,6 @@ address lookup and free-text search latency (p50/p99) measured in-process by
 build/tests/tools/directory-bench on the imported database. See README.md."""
 import argparse
 import json
-import os
 import resource
 import shutil
 import subprocess
