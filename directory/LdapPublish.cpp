@@ -98,26 +98,16 @@ public:
     void connect() { connection_.emplace(LdapConnection::open(settings_.ldap)); }
 
     // An entry already there (another publisher, or a publication cut short) is updated instead.
-    void add(const Wanted& wanted, bool mayUpdate = true)
-    {
-        Modifications mods;
-        const std::string objectClass = "objectClass";
-        mods.add(LDAP_MOD_ADD, objectClass, settings_.objectClasses);
-        for (const auto& [attribute, value] : wanted.attributes) mods.add(LDAP_MOD_ADD, attribute, {&value, 1});
-        const int rc = ldap_add_ext_s(ldap(), wanted.state.dn.c_str(), mods.pointers(), nullptr, nullptr);
-        if (rc == LDAP_ALREADY_EXISTS && mayUpdate) return update(wanted, summary_.added, false);
-        if (rc != LDAP_SUCCESS) return failed(wanted.address, "add of " + wanted.state.dn, rc);
-        succeeded(wanted, summary_.added);
-    }
+    void add(const Wanted& wanted) { add(wanted, summary_.added, true); }
 
     void change(const Wanted& wanted, const PublishedState& before)
     {
         if (!before.dn.empty() && before.dn != wanted.state.dn) {
             const int rc = ldap_rename_s(ldap(), before.dn.c_str(), wanted.rdn.c_str(), nullptr, 1, nullptr, nullptr);
-            if (rc == LDAP_NO_SUCH_OBJECT) return add(wanted);
+            if (rc == LDAP_NO_SUCH_OBJECT) return add(wanted, summary_.changed, true);
             if (rc != LDAP_SUCCESS) return failed(wanted.address, "rename of " + before.dn, rc);
         }
-        update(wanted, summary_.changed);
+        update(wanted, summary_.changed, true);
     }
 
     void remove(const std::string& address, const PublishedState& before)
@@ -131,9 +121,23 @@ public:
 private:
     LDAP* ldap() const { return connection_->handle(); }
 
+    // `counter` is the summary's count this entry goes to; an add that finds
+    // the entry updates it, an update that does not find it adds it, once.
+    void add(const Wanted& wanted, std::size_t& counter, bool mayUpdate)
+    {
+        Modifications mods;
+        const std::string objectClass = "objectClass";
+        mods.add(LDAP_MOD_ADD, objectClass, settings_.objectClasses);
+        for (const auto& [attribute, value] : wanted.attributes) mods.add(LDAP_MOD_ADD, attribute, {&value, 1});
+        const int rc = ldap_add_ext_s(ldap(), wanted.state.dn.c_str(), mods.pointers(), nullptr, nullptr);
+        if (rc == LDAP_ALREADY_EXISTS && mayUpdate) return update(wanted, counter, false);
+        if (rc != LDAP_SUCCESS) return failed(wanted.address, "add of " + wanted.state.dn, rc);
+        succeeded(wanted, counter);
+    }
+
     // Replaces the mapped attributes whose value differs from the entry's and
     // deletes those the mailbox has no value for any more (RFC 4511 §4.6).
-    void update(const Wanted& wanted, std::size_t& counter, bool mayAdd = true)
+    void update(const Wanted& wanted, std::size_t& counter, bool mayAdd)
     {
         std::vector<char*> names;
         for (const auto& name : attributes_) names.push_back(const_cast<char*>(name.c_str()));
@@ -144,8 +148,9 @@ private:
                                          names.data(), 0, nullptr, nullptr, &timeout, 1, &received);
         const LdapMessage result(received);
         LDAPMessage* entry = rc == LDAP_SUCCESS ? ldap_first_entry(ldap(), result.get()) : nullptr;
-        if ((rc == LDAP_NO_SUCH_OBJECT || (rc == LDAP_SUCCESS && !entry)) && mayAdd) return add(wanted, false);
-        if (!entry) return failed(wanted.address, "read of " + wanted.state.dn, rc == LDAP_SUCCESS ? LDAP_NO_SUCH_OBJECT : rc);
+        const int found = rc == LDAP_SUCCESS && !entry ? LDAP_NO_SUCH_OBJECT : rc;
+        if (found == LDAP_NO_SUCH_OBJECT && mayAdd) return add(wanted, counter, false);
+        if (!entry) return failed(wanted.address, "read of " + wanted.state.dn, found);
         const auto current = readAttributes(ldap(), entry, attributes_);
 
         Modifications mods;
