@@ -97,6 +97,14 @@ public:
 
     void connect() { connection_.emplace(LdapConnection::open(settings_.ldap)); }
 
+    // Makes the successes recorded so far durable (also when the publication stops on an error).
+    void commit()
+    {
+        if (recorded_) recorded_->commit();
+        recorded_.reset();
+        pending_ = 0;
+    }
+
     // An entry already there (another publisher, or a publication cut short) is updated instead.
     void add(const Wanted& wanted) { add(wanted, summary_.added, true); }
 
@@ -114,7 +122,7 @@ public:
     {
         const int rc = ldap_delete_ext_s(ldap(), before.dn.c_str(), nullptr, nullptr);
         if (rc != LDAP_SUCCESS && rc != LDAP_NO_SUCH_OBJECT) return failed(address, "delete of " + before.dn, rc);
-        forgetPublished(directory_, settings_.target(), address);
+        record([&] { forgetPublished(directory_, settings_.target(), address); });
         ++summary_.removed;
     }
 
@@ -171,8 +179,18 @@ private:
 
     void succeeded(const Wanted& wanted, std::size_t& counter)
     {
-        recordPublished(directory_, settings_.target(), wanted.address, wanted.state);
+        record([&] { recordPublished(directory_, settings_.target(), wanted.address, wanted.state); });
         ++counter;
+    }
+
+    // Successes are committed in groups: one fsync per group, not per entry. A
+    // publication killed before a commit adds its entries again next time, as
+    // updates of the entries found (68), so never twice.
+    void record(const auto& write)
+    {
+        if (!recorded_) recorded_.emplace(directory_);
+        write();
+        if (++pending_ == kCommitEvery) commit();
     }
 
     void failed(const std::string& address, const std::string& what, int code)
@@ -187,6 +205,9 @@ private:
     PublishSummary& summary_;
     std::vector<std::string> attributes_;
     std::optional<LdapConnection> connection_;
+    static constexpr std::size_t kCommitEvery = 200;
+    std::optional<store::Transaction> recorded_;
+    std::size_t pending_ = 0;
 };
 
 }  // namespace
@@ -260,10 +281,16 @@ PublishSummary publishToLdap(const PublishSettings& settings, store::Database& d
 
     Publisher publisher(settings, directory, summary);
     publisher.connect();
-    // Removals first: an RDN value freed by a mailbox gone can be taken by a new one.
-    for (const auto& [address, before] : plan.removed) publisher.remove(address, before);
-    for (const auto index : plan.changed) publisher.change(wanted[index], previous.at(wanted[index].address));
-    for (const auto index : plan.added) publisher.add(wanted[index]);
+    try {
+        // Removals first: an RDN value freed by a mailbox gone can be taken by a new one.
+        for (const auto& [address, before] : plan.removed) publisher.remove(address, before);
+        for (const auto index : plan.changed) publisher.change(wanted[index], previous.at(wanted[index].address));
+        for (const auto index : plan.added) publisher.add(wanted[index]);
+    } catch (const LdapError&) {
+        publisher.commit();
+        throw;
+    }
+    publisher.commit();
     return summary;
 }
 
