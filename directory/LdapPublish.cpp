@@ -97,43 +97,55 @@ public:
 
     void connect() { connection_.emplace(LdapConnection::open(settings_.ldap)); }
 
-    // An entry already there (another publisher, or a publication cut short) is updated instead.
-    void add(const Wanted& wanted, bool mayUpdate = true)
+    // Makes the successes recorded so far durable (also when the publication stops on an error).
+    void commit()
     {
-        Modifications mods;
-        const std::string objectClass = "objectClass";
-        mods.add(LDAP_MOD_ADD, objectClass, settings_.objectClasses);
-        for (const auto& [attribute, value] : wanted.attributes) mods.add(LDAP_MOD_ADD, attribute, {&value, 1});
-        const int rc = ldap_add_ext_s(ldap(), wanted.state.dn.c_str(), mods.pointers(), nullptr, nullptr);
-        if (rc == LDAP_ALREADY_EXISTS && mayUpdate) return update(wanted, summary_.added, false);
-        if (rc != LDAP_SUCCESS) return failed(wanted.address, "add of " + wanted.state.dn, rc);
-        succeeded(wanted, summary_.added);
+        if (recorded_) recorded_->commit();
+        recorded_.reset();
+        pending_ = 0;
     }
+
+    // An entry already there (another publisher, or a publication cut short) is updated instead.
+    void add(const Wanted& wanted) { add(wanted, summary_.added, true); }
 
     void change(const Wanted& wanted, const PublishedState& before)
     {
         if (!before.dn.empty() && before.dn != wanted.state.dn) {
             const int rc = ldap_rename_s(ldap(), before.dn.c_str(), wanted.rdn.c_str(), nullptr, 1, nullptr, nullptr);
-            if (rc == LDAP_NO_SUCH_OBJECT) return add(wanted);
+            if (rc == LDAP_NO_SUCH_OBJECT) return add(wanted, summary_.changed, true);
             if (rc != LDAP_SUCCESS) return failed(wanted.address, "rename of " + before.dn, rc);
         }
-        update(wanted, summary_.changed);
+        update(wanted, summary_.changed, true);
     }
 
     void remove(const std::string& address, const PublishedState& before)
     {
         const int rc = ldap_delete_ext_s(ldap(), before.dn.c_str(), nullptr, nullptr);
         if (rc != LDAP_SUCCESS && rc != LDAP_NO_SUCH_OBJECT) return failed(address, "delete of " + before.dn, rc);
-        forgetPublished(directory_, settings_.target(), address);
+        record([&] { forgetPublished(directory_, settings_.target(), address); });
         ++summary_.removed;
     }
 
 private:
     LDAP* ldap() const { return connection_->handle(); }
 
+    // `counter` is the summary's count this entry goes to; an add that finds
+    // the entry updates it, an update that does not find it adds it, once.
+    void add(const Wanted& wanted, std::size_t& counter, bool mayUpdate)
+    {
+        Modifications mods;
+        const std::string objectClass = "objectClass";
+        mods.add(LDAP_MOD_ADD, objectClass, settings_.objectClasses);
+        for (const auto& [attribute, value] : wanted.attributes) mods.add(LDAP_MOD_ADD, attribute, {&value, 1});
+        const int rc = ldap_add_ext_s(ldap(), wanted.state.dn.c_str(), mods.pointers(), nullptr, nullptr);
+        if (rc == LDAP_ALREADY_EXISTS && mayUpdate) return update(wanted, counter, false);
+        if (rc != LDAP_SUCCESS) return failed(wanted.address, "add of " + wanted.state.dn, rc);
+        succeeded(wanted, counter);
+    }
+
     // Replaces the mapped attributes whose value differs from the entry's and
     // deletes those the mailbox has no value for any more (RFC 4511 §4.6).
-    void update(const Wanted& wanted, std::size_t& counter, bool mayAdd = true)
+    void update(const Wanted& wanted, std::size_t& counter, bool mayAdd)
     {
         std::vector<char*> names;
         for (const auto& name : attributes_) names.push_back(const_cast<char*>(name.c_str()));
@@ -144,8 +156,9 @@ private:
                                          names.data(), 0, nullptr, nullptr, &timeout, 1, &received);
         const LdapMessage result(received);
         LDAPMessage* entry = rc == LDAP_SUCCESS ? ldap_first_entry(ldap(), result.get()) : nullptr;
-        if ((rc == LDAP_NO_SUCH_OBJECT || (rc == LDAP_SUCCESS && !entry)) && mayAdd) return add(wanted, false);
-        if (!entry) return failed(wanted.address, "read of " + wanted.state.dn, rc == LDAP_SUCCESS ? LDAP_NO_SUCH_OBJECT : rc);
+        const int found = rc == LDAP_SUCCESS && !entry ? LDAP_NO_SUCH_OBJECT : rc;
+        if (found == LDAP_NO_SUCH_OBJECT && mayAdd) return add(wanted, counter, false);
+        if (!entry) return failed(wanted.address, "read of " + wanted.state.dn, found);
         const auto current = readAttributes(ldap(), entry, attributes_);
 
         Modifications mods;
@@ -166,8 +179,18 @@ private:
 
     void succeeded(const Wanted& wanted, std::size_t& counter)
     {
-        recordPublished(directory_, settings_.target(), wanted.address, wanted.state);
+        record([&] { recordPublished(directory_, settings_.target(), wanted.address, wanted.state); });
         ++counter;
+    }
+
+    // Successes are committed in groups: one fsync per group, not per entry. A
+    // publication killed before a commit adds its entries again next time, as
+    // updates of the entries found (68), so never twice.
+    void record(const auto& write)
+    {
+        if (!recorded_) recorded_.emplace(directory_);
+        write();
+        if (++pending_ == kCommitEvery) commit();
     }
 
     void failed(const std::string& address, const std::string& what, int code)
@@ -182,6 +205,9 @@ private:
     PublishSummary& summary_;
     std::vector<std::string> attributes_;
     std::optional<LdapConnection> connection_;
+    static constexpr std::size_t kCommitEvery = 200;
+    std::optional<store::Transaction> recorded_;
+    std::size_t pending_ = 0;
 };
 
 }  // namespace
@@ -255,10 +281,16 @@ PublishSummary publishToLdap(const PublishSettings& settings, store::Database& d
 
     Publisher publisher(settings, directory, summary);
     publisher.connect();
-    // Removals first: an RDN value freed by a mailbox gone can be taken by a new one.
-    for (const auto& [address, before] : plan.removed) publisher.remove(address, before);
-    for (const auto index : plan.changed) publisher.change(wanted[index], previous.at(wanted[index].address));
-    for (const auto index : plan.added) publisher.add(wanted[index]);
+    try {
+        // Removals first: an RDN value freed by a mailbox gone can be taken by a new one.
+        for (const auto& [address, before] : plan.removed) publisher.remove(address, before);
+        for (const auto index : plan.changed) publisher.change(wanted[index], previous.at(wanted[index].address));
+        for (const auto index : plan.added) publisher.add(wanted[index]);
+    } catch (const LdapError&) {
+        publisher.commit();
+        throw;
+    }
+    publisher.commit();
     return summary;
 }
 

@@ -47,8 +47,8 @@ struct PublishSummary {
 };
 
 // Publishes `mailboxes` (dryRun: only counts what would be done, without
-// connecting). Each entry's success is recorded at once; a failed entry is
-// reported and the others go on. Throws LdapError when the server cannot be
+// connecting). Successes are recorded as they come (committed in groups); a
+// failed entry is reported and the others go on. Throws LdapError when the server cannot be
 // reached or bound (nothing recorded), or is lost midway (what succeeded kept).
 PublishSummary publishToLdap(const PublishSettings& settings, store::Database& directory,
                              const std::vector<MappedEntry>& mailboxes, bool dryRun);

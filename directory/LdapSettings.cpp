@@ -60,13 +60,13 @@ LdapSettings loadLdapSettings(const Poco::Util::AbstractConfiguration& config, c
     if (!(s.maxDeleteShare >= 0 && s.maxDeleteShare <= 1))
         throw std::invalid_argument(prefix + "max_delete_share must be between 0 and 1");
 
-    const auto mode = text(config, "mode");
+    const auto mode = text("mode");
     if (!mode.empty() && mode != "refreshOnly" && mode != "refreshAndPersist")
-        throw std::invalid_argument("directory.ldap.mode must be refreshOnly or refreshAndPersist");
+        throw std::invalid_argument(prefix + "mode must be refreshOnly or refreshAndPersist");
     s.mode = mode == "refreshAndPersist" ? SyncMode::RefreshAndPersist : SyncMode::RefreshOnly;
-    const double minutes = config.getDouble(std::string(kPrefix) + "sync_interval_minutes", 60);
+    const double minutes = config.getDouble(prefix + "sync_interval_minutes", 60);
     if (!(minutes >= 0.01 && minutes <= 7 * 24 * 60))
-        throw std::invalid_argument("directory.ldap.sync_interval_minutes must be between 0.01 and 10080");
+        throw std::invalid_argument(prefix + "sync_interval_minutes must be between 0.01 and 10080");
     s.syncInterval = std::chrono::milliseconds(static_cast<std::int64_t>(minutes * 60000));
 
     std::map<std::string, std::string> fields;
