@@ -3,6 +3,8 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 DEMO_DIR   ?= demo
+# Integration test files run in parallel (pytest-xdist); each file keeps its own instances on one worker.
+TEST_WORKERS ?= 3
 
 .PHONY: deps build demo test test-unit test-integration asan-test bench bench-imap bench-relay bench-atna clean
 
@@ -30,11 +32,11 @@ $(NODE_DIR)/node_modules/.package-lock.json: $(NODE_DIR)/package-lock.json
 	npm ci --prefix $(NODE_DIR) --no-audit --no-fund
 
 test-integration: $(NODE_DIR)/node_modules/.package-lock.json
-	PLEXUS_BUILD_DIR=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q tests/integration
+	PLEXUS_BUILD_DIR=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q -n $(TEST_WORKERS) --dist loadfile tests/integration
 
 # The same suites on an AddressSanitizer/UBSan build (CI runs it after `make test`).
 asan-test: deps
-	cmake -S . -B $(ASAN_BUILD) -G Ninja -DPLEXUS_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DPLEXUS_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	LSAN_OPTIONS=suppressions=$(abspath tests/sanitizer/lsan.supp):print_suppressions=0 \
 	  $(MAKE) --no-print-directory test-unit test-integration BUILD=$(ASAN_BUILD)

@@ -11,7 +11,7 @@ build_deps=(
 )
 # Real peers and clients the integration tests and benchmarks talk to.
 test_deps=(
-  python3 python3-pytest openssl swaks libnet-ssleay-perl curl procps
+  python3 python3-pytest python3-pytest-xdist openssl swaks libnet-ssleay-perl curl procps
   postfix dovecot-imapd slapd ldap-utils rsyslog rsyslog-openssl
 )
 

@@ -5,6 +5,7 @@ import collections
 import imaplib
 import json
 import os
+import random
 import re
 import signal
 import smtplib
@@ -33,18 +34,23 @@ def _port_free(port):
 
 # The last offsets handed out: instances made together, before any listens, must not share ports.
 _recent_offsets = collections.deque(maxlen=4)
+# Blocks of 1000 ports below the kernel's ephemeral range (32768 and up), so a port another
+# test takes with bind(0) never lands in an instance's block.
+_OFFSETS = range(10000, 32000, 1000)
+
+
+def _own_offsets():
+    """Under pytest-xdist each worker owns every Nth block: parallel workers never pick the same ports."""
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    return [offset for offset in _OFFSETS if (offset // 1000) % workers == worker]
 
 
 def free_port_offset():
     """An offset N such that N+25, N+587, ... are all free on 127.0.0.1."""
-    for _ in range(200):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            base = s.getsockname()[1]
-        offset = (base // 1000) * 1000
-        if offset + 1000 > 65535 or offset < 20000 or offset in _recent_offsets:
-            continue
-        if all(_port_free(offset + p) for p in SERVICES.values()):
+    offsets = _own_offsets()
+    for offset in random.sample(offsets, len(offsets)):
+        if offset not in _recent_offsets and all(_port_free(offset + p) for p in SERVICES.values()):
             _recent_offsets.append(offset)
             return offset
     raise RuntimeError("no free port range")

@@ -299,7 +299,10 @@ def test_directory_search(p):
 def test_consumers_see_events_in_order_and_poison_is_set_aside(p):
     assert api(p, "/api/plugins/policy/audit", method="POST", data="poison-42")[0] == 200
     assert api(p, "/api/plugins/policy/audit", method="POST", data="dossier-7")[0] == 200
-    logged = wait_for(lambda: [l for l in p.events_file.read_text().splitlines() if "workspace.checked" in l])
+    def checked():
+        lines = [l for l in p.events_file.read_text().splitlines() if "workspace.checked" in l]
+        return lines if sum(("poison-42" in l) + ("dossier-7" in l) for l in lines) >= 2 else None
+    logged = wait_for(checked)
     assert [l.split()[2] for l in logged[-2:]] == ["poison-42", "dossier-7"]
     ids = [int(l.split()[0]) for l in p.events_file.read_text().splitlines()]
     assert ids == sorted(ids)
