@@ -5,7 +5,6 @@ schema of tests/ldap, a test CA issuing its server certificate and a client
 certificate for SASL EXTERNAL. Entries are seeded with ldapadd (small sets) or
 slapadd (large sets, slapd stopped) and changed with ldapmodify."""
 import base64
-import shutil
 import signal
 import socket
 import subprocess
@@ -49,6 +48,11 @@ def make_pki(folder):
         _openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
                  "-days", "2", "-extfile", f"{name}.ext", "-out", f"{name}.crt", cwd=folder)
     return folder
+
+
+def _sparse_copy(source, target):
+    """slapadd leaves data.mdb at the full maxsize (4 GiB), mostly zeros: copy only what is used."""
+    subprocess.run(["cp", "--sparse=always", str(source), str(target)], check=True)
 
 
 def person(i, **overrides):
@@ -210,12 +214,12 @@ access to * by users read by * none
         self.stop()
         kept = Path(cache) / str(count) / "data.mdb" if cache else None
         if kept and kept.exists():
-            shutil.copyfile(kept, self.dir / "db" / "data.mdb")
+            _sparse_copy(kept, self.dir / "db" / "data.mdb")
         else:
             self._slapadd(count, chunk)
             if kept:
                 kept.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(self.dir / "db" / "data.mdb", kept.with_suffix(".partial"))
+                _sparse_copy(self.dir / "db" / "data.mdb", kept.with_suffix(".partial"))
                 kept.with_suffix(".partial").rename(kept)
         if running:
             self.start()
