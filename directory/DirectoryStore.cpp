@@ -91,12 +91,7 @@ UpsertOutcome DirectoryStore::Batch::upsert(const Person& p)
                            "WHERE source = ? AND source_key = ?");
     row.bind(1, p.source).bind(2, p.sourceKey);
     if (!row.step()) {
-        auto insert = db_.prepare("INSERT INTO persons (source, source_key, national_id, civility, last_name, "
-                                  "first_name, profession_code, profession_label, specialty_code, specialty_label, "
-                                  "practice_mode) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
-        insert.bind(1, p.source).bind(2, p.sourceKey).bind(3, p.nationalId).bind(4, p.civility).bind(5, p.lastName);
-        insert.bind(6, p.firstName).bind(7, p.professionCode).bind(8, p.professionLabel).bind(9, p.specialtyCode);
-        insert.bind(10, p.specialtyLabel).bind(11, p.practiceMode).run();
+        insert(p);
         touchOwnedBy(RecordKind::person, p.source, p.nationalId);
         return UpsertOutcome::added;
     }
@@ -123,10 +118,7 @@ UpsertOutcome DirectoryStore::Batch::upsert(const Structure& st)
     row.bind(1, st.source).bind(2, st.sourceKey);
     const std::string structureId = st.structureId();
     if (!row.step()) {
-        auto insert = db_.prepare("INSERT INTO structures (source, source_key, structure_id, finess, siret, name, "
-                                  "address, postcode, city, department) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
-        insert.bind(1, st.source).bind(2, st.sourceKey).bind(3, structureId).bind(4, st.finess).bind(5, st.siret);
-        insert.bind(6, st.name).bind(7, st.address).bind(8, st.postcode).bind(9, st.city).bind(10, st.department).run();
+        insert(st);
         touchOwnedBy(RecordKind::structure, st.source, structureId);
         return UpsertOutcome::added;
     }
@@ -151,12 +143,7 @@ UpsertOutcome DirectoryStore::Batch::upsert(const Mailbox& m)
                            "FROM mailboxes WHERE source = ? AND source_key = ?");
     row.bind(1, m.source).bind(2, m.sourceKey);
     if (!row.step()) {
-        auto insert = db_.prepare("INSERT INTO mailboxes (source, source_key, address, type, owner_national_id, "
-                                  "owner_structure_id, service, hidden) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-        insert.bind(1, m.source).bind(2, m.sourceKey).bind(3, address).bind(4, m.type).bind(5, m.ownerNationalId);
-        insert.bind(6, m.ownerStructureId).bind(7, m.service).bind(8, hidden).run();
-        // A rowid is max + 1, so it is at most lastIdBefore_ only after deletions in this batch.
-        if (const auto id = db_.lastInsertId(); id <= lastIdBefore_) touchMailbox(id);
+        insert(m);
         return UpsertOutcome::added;
     }
     if (holds(row, 1, address) && holds(row, 2, m.type) && holds(row, 3, m.ownerNationalId) &&
@@ -169,6 +156,56 @@ UpsertOutcome DirectoryStore::Batch::upsert(const Mailbox& m)
     update.bind(6, m.service).bind(7, hidden).run();
     touchMailbox(id);
     return UpsertOutcome::changed;
+}
+
+bool DirectoryStore::Batch::insert(const Person& p)
+{
+    auto insert = db_.prepare("INSERT INTO persons (source, source_key, national_id, civility, last_name, first_name, "
+                              "profession_code, profession_label, specialty_code, specialty_label, practice_mode) "
+                              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+                              "ON CONFLICT (source, source_key) DO NOTHING");
+    insert.bind(1, p.source).bind(2, p.sourceKey).bind(3, p.nationalId).bind(4, p.civility).bind(5, p.lastName);
+    insert.bind(6, p.firstName).bind(7, p.professionCode).bind(8, p.professionLabel).bind(9, p.specialtyCode);
+    insert.bind(10, p.specialtyLabel).bind(11, p.practiceMode).run();
+    return db_.changes() > 0;
+}
+
+bool DirectoryStore::Batch::insert(const Structure& st)
+{
+    auto insert = db_.prepare("INSERT INTO structures (source, source_key, structure_id, finess, siret, name, address, "
+                              "postcode, city, department) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+                              "ON CONFLICT (source, source_key) DO NOTHING");
+    insert.bind(1, st.source).bind(2, st.sourceKey).bind(3, st.structureId()).bind(4, st.finess).bind(5, st.siret);
+    insert.bind(6, st.name).bind(7, st.address).bind(8, st.postcode).bind(9, st.city).bind(10, st.department).run();
+    return db_.changes() > 0;
+}
+
+bool DirectoryStore::Batch::insert(const Mailbox& m)
+{
+    auto insert = db_.prepare("INSERT INTO mailboxes (source, source_key, address, type, owner_national_id, "
+                              "owner_structure_id, service, hidden) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+                              "ON CONFLICT (source, source_key) DO NOTHING");
+    insert.bind(1, m.source).bind(2, m.sourceKey).bind(3, lowerAscii(m.address)).bind(4, m.type);
+    insert.bind(5, m.ownerNationalId).bind(6, m.ownerStructureId).bind(7, m.service).bind(8, m.hidden ? 1 : 0).run();
+    if (db_.changes() == 0) return false;
+    // A rowid is max + 1, so it is at most lastIdBefore_ only after deletions in this batch.
+    if (const auto id = db_.lastInsertId(); id <= lastIdBefore_) touchMailbox(id);
+    return true;
+}
+
+UpsertOutcome DirectoryStore::Batch::add(const Person& person)
+{
+    return insert(person) ? UpsertOutcome::added : upsert(person);
+}
+
+UpsertOutcome DirectoryStore::Batch::add(const Structure& structure)
+{
+    return insert(structure) ? UpsertOutcome::added : upsert(structure);
+}
+
+UpsertOutcome DirectoryStore::Batch::add(const Mailbox& mailbox)
+{
+    return insert(mailbox) ? UpsertOutcome::added : upsert(mailbox);
 }
 
 bool DirectoryStore::Batch::remove(RecordKind kind, std::string_view source, std::string_view sourceKey)
@@ -227,6 +264,14 @@ std::size_t DirectoryStore::count(RecordKind kind, std::string_view source)
     auto statement = db_.prepare(sql);
     statement.bind(1, source).step();
     return static_cast<std::size_t>(statement.int64(0));
+}
+
+bool DirectoryStore::contains(RecordKind kind, std::string_view source, std::string_view sourceKey)
+{
+    const std::string sql = std::string("SELECT 1 FROM ") + tableOf(kind) + " WHERE source = ? AND source_key = ?";
+    auto statement = db_.prepare(sql);
+    statement.bind(1, source).bind(2, sourceKey);
+    return statement.step();
 }
 
 std::optional<std::string> DirectoryStore::syncState(std::string_view source)

@@ -92,6 +92,13 @@ public:
         UpsertOutcome upsert(const Person& person);
         UpsertOutcome upsert(const Structure& structure);
         UpsertOutcome upsert(const Mailbox& mailbox);
+        // The first load of a source that holds nothing yet: an insert without
+        // the probe, and without refreshing other mailboxes' search rows (an
+        // owner added later than a mailbox's own owner record never wins, see
+        // mailbox_search_rows). A key already there after all gets the upsert.
+        UpsertOutcome add(const Person& person);
+        UpsertOutcome add(const Structure& structure);
+        UpsertOutcome add(const Mailbox& mailbox);
         // False when there was no such record.
         bool remove(RecordKind kind, std::string_view source, std::string_view sourceKey);
         // Opaque per-source state persisted with the data it describes
@@ -105,6 +112,10 @@ public:
         // Marks for refresh at commit: one mailbox, or the mailboxes an owner has in a source.
         void touchMailbox(std::int64_t id);
         void touchOwnedBy(RecordKind owner, std::string_view source, std::string_view ownerId);
+        // INSERT unless (source, key) is there: false then.
+        bool insert(const Person& person);
+        bool insert(const Structure& structure);
+        bool insert(const Mailbox& mailbox);
         store::Database& db_;
         store::Transaction transaction_;
         // Mailboxes with a higher id were added by this batch: refreshed at commit
@@ -119,6 +130,7 @@ public:
     // full-read reconciliation, import diffs).
     std::vector<std::string> keys(RecordKind kind, std::string_view source);
     std::size_t count(RecordKind kind, std::string_view source);
+    bool contains(RecordKind kind, std::string_view source, std::string_view sourceKey);
     std::optional<std::string> syncState(std::string_view source);
 
     // For the read queries of DirectoryQueries.h on this connection.

@@ -32,6 +32,40 @@ EntryAttributes readAttributes(LDAP* ldap, LDAPMessage* entry, const std::vector
     return attributes;
 }
 
+AttributeReader::AttributeReader(std::vector<std::string> lowerCaseNames) : names_(std::move(lowerCaseNames)) {}
+
+std::size_t AttributeReader::slotOf(std::string_view name)
+{
+    for (const auto& [spelling, slot] : spellings_)
+        if (spelling == name) return slot;
+    std::size_t slot = std::string::npos;
+    for (std::size_t i = 0; i < names_.size(); ++i)
+        if (Poco::icompare(std::string(name), names_[i]) == 0) slot = i;
+    spellings_.emplace_back(name, slot);
+    return slot;
+}
+
+bool AttributeReader::read(LDAP* ldap, LDAPMessage* entry, AttributeValues& values)
+{
+    values.assign(names_.size(), std::string_view());
+    BerElement* raw = nullptr;
+    berval dn{};
+    const int rc = ldap_get_dn_ber(ldap, entry, &raw, &dn);
+    // The element shares the message's buffer: free the element only.
+    const std::unique_ptr<BerElement, void (*)(BerElement*)> ber(raw, [](BerElement* b) { ber_free(b, 0); });
+    if (rc != LDAP_SUCCESS) return false;
+    for (;;) {
+        berval name{};
+        berval* found = nullptr;
+        if (ldap_get_attribute_ber(ldap, entry, ber.get(), &name, &found) != LDAP_SUCCESS) return false;
+        // The array is allocated, the values point into the message.
+        const std::unique_ptr<berval, void (*)(berval*)> owner(found, [](berval* v) { ber_memfree(v); });
+        if (!name.bv_val) return true;
+        const auto slot = slotOf({name.bv_val, name.bv_len});
+        if (slot != std::string::npos && found && found[0].bv_val) values[slot] = {found[0].bv_val, found[0].bv_len};
+    }
+}
+
 std::string LdapConnection::describe(std::string_view what, int code) const
 {
     std::string text = std::string(what) + " (" + uri_ + "): " + ldap_err2string(code);

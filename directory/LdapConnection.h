@@ -34,6 +34,23 @@ using LdapMessage = std::unique_ptr<LDAPMessage, LdapMessageFree>;
 // The first value of each of the attributes named (lower-case) that the entry has.
 EntryAttributes readAttributes(LDAP* ldap, LDAPMessage* entry, const std::vector<std::string>& names);
 
+// Reads the first value of each wanted attribute in one pass over an entry's
+// BER, instead of one search by name per attribute: the sync reads a million
+// entries. Attribute names (case-insensitive) are matched once per spelling.
+class AttributeReader {
+public:
+    explicit AttributeReader(std::vector<std::string> lowerCaseNames);
+    // values[i]: the first value of names[i], "" when absent; views into
+    // `entry`, valid while it lives. False when the entry does not decode.
+    bool read(LDAP* ldap, LDAPMessage* entry, AttributeValues& values);
+
+private:
+    std::size_t slotOf(std::string_view name);  // index in names_, or npos
+
+    std::vector<std::string> names_;
+    std::vector<std::pair<std::string, std::size_t>> spellings_;  // as the server writes them
+};
+
 class LdapConnection {
 public:
     // Connects, secures and binds; throws LdapError saying which step failed.

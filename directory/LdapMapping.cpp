@@ -12,10 +12,25 @@ namespace {
 
 constexpr std::string_view kMandatory[] = {"mailbox", "mailbox_type"};
 
+// Positions in fieldNames().
+enum Field : std::size_t {
+    nationalId, civility, lastName, firstName, professionCode, professionLabel, specialtyCode, specialtyLabel,
+    practiceMode, finess, siret, structureName, address, postcode, city, department, mailbox, mailboxType, service,
+    hidden
+};
+
 bool isTrue(std::string_view text)
 {
     const auto value = Poco::toLower(std::string(text));
     return value == "true" || value == "1" || value == "yes" || value == "oui";
+}
+
+std::string_view trimmed(std::string_view text)
+{
+    const auto space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
+    while (!text.empty() && space(text.front())) text.remove_prefix(1);
+    while (!text.empty() && space(text.back())) text.remove_suffix(1);
+    return text;
 }
 
 // The value of one field of the model in an entry's records; "" when unknown.
@@ -83,20 +98,20 @@ LdapMapping LdapMapping::fromFields(const std::map<std::string, std::string>& fi
     return LdapMapping(std::move(fields));
 }
 
-std::vector<std::string> LdapMapping::attributes() const
+LdapMapping::LdapMapping(std::map<std::string, std::string> fieldToAttribute)
+    : fieldToAttribute_(std::move(fieldToAttribute)), fieldSlots_(fieldNames().size(), std::string::npos)
 {
     std::set<std::string> unique;
     for (const auto& [field, attribute] : fieldToAttribute_) unique.insert(attribute);
-    return {unique.begin(), unique.end()};
+    attributes_.assign(unique.begin(), unique.end());
+    for (const auto& [field, attribute] : fieldToAttribute_) {
+        const auto position = std::ranges::find(fieldNames(), field) - fieldNames().begin();
+        fieldSlots_[static_cast<std::size_t>(position)] =
+            static_cast<std::size_t>(std::ranges::lower_bound(attributes_, attribute) - attributes_.begin());
+    }
 }
 
-std::string LdapMapping::value(const EntryAttributes& attributes, std::string_view field) const
-{
-    const auto mapped = fieldToAttribute_.find(std::string(field));
-    if (mapped == fieldToAttribute_.end()) return {};
-    const auto found = attributes.find(mapped->second);
-    return found == attributes.end() ? std::string() : Poco::trim(found->second);
-}
+std::vector<std::string> LdapMapping::attributes() const { return attributes_; }
 
 EntryAttributes LdapMapping::attributesOf(const MappedEntry& entry) const
 {
@@ -109,36 +124,49 @@ EntryAttributes LdapMapping::attributesOf(const MappedEntry& entry) const
 LdapMapping::Result LdapMapping::map(const EntryAttributes& attributes, const std::string& source,
                                      const std::string& key) const
 {
-    const auto field = [&](std::string_view name) { return value(attributes, name); };
+    AttributeValues values(attributes_.size());
+    for (std::size_t i = 0; i < attributes_.size(); ++i)
+        if (const auto found = attributes.find(attributes_[i]); found != attributes.end()) values[i] = found->second;
+    return mapValues(values, source, key);
+}
+
+LdapMapping::Result LdapMapping::mapValues(const AttributeValues& values, const std::string& source,
+                                     const std::string& key) const
+{
+    const auto view = [&](Field name) {
+        const auto slot = name < fieldSlots_.size() ? fieldSlots_[name] : std::string::npos;
+        return slot < values.size() ? trimmed(values[slot]) : std::string_view();
+    };
+    const auto field = [&](Field name) { return std::string(view(name)); };
     MappedEntry entry;
     Mailbox& mailbox = entry.mailbox;
     mailbox.source = source;
     mailbox.sourceKey = key;
-    mailbox.address = Poco::toLower(field("mailbox"));
-    mailbox.type = Poco::toUpper(field("mailbox_type"));
-    mailbox.service = field("service");
-    mailbox.hidden = isTrue(field("hidden"));
+    mailbox.address = Poco::toLower(field(Field::mailbox));
+    mailbox.type = Poco::toUpper(field(mailboxType));
+    mailbox.service = field(service);
+    mailbox.hidden = isTrue(view(hidden));
     if (mailbox.address.empty() || mailbox.address.find('@') == std::string::npos)
         return {std::nullopt, "no mailbox address"};
     if (mailbox.type != "PER" && mailbox.type != "ORG" && mailbox.type != "APP" && mailbox.type != "CAB")
         return {std::nullopt, "mailbox type \"" + mailbox.type + "\" is not PER, ORG, APP or CAB"};
 
-    if (auto nationalId = field("national_id"); !nationalId.empty()) {
+    if (auto owner = field(nationalId); !owner.empty()) {
         entry.person = Person{source,
                               key,
-                              nationalId,
-                              field("civility"),
-                              field("last_name"),
-                              field("first_name"),
-                              field("profession_code"),
-                              field("profession_label"),
-                              field("specialty_code"),
-                              field("specialty_label"),
-                              field("practice_mode")};
-        mailbox.ownerNationalId = std::move(nationalId);
+                              owner,
+                              field(civility),
+                              field(lastName),
+                              field(firstName),
+                              field(professionCode),
+                              field(professionLabel),
+                              field(specialtyCode),
+                              field(specialtyLabel),
+                              field(practiceMode)};
+        mailbox.ownerNationalId = std::move(owner);
     }
-    Structure structure{source,         key,           field("finess"), field("siret"),     field("structure_name"),
-                        field("address"), field("postcode"), field("city"), field("department")};
+    Structure structure{source,         key,           field(finess), field(siret),      field(structureName),
+                        field(address), field(postcode), field(city), field(department)};
     if (!structure.structureId().empty()) {
         mailbox.ownerStructureId = structure.structureId();
         entry.structure = std::move(structure);

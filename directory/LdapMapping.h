@@ -21,6 +21,9 @@ class MappingError : public std::runtime_error {
 
 // An entry's attributes: lower-cased attribute name -> first value.
 using EntryAttributes = std::map<std::string, std::string>;
+// An entry's first value of each attribute of LdapMapping::attributes(), by
+// position ("" when absent): views into the LDAP message being read.
+using AttributeValues = std::vector<std::string_view>;
 
 // The records of one entry. A mailbox always; its owner person when the
 // national id is mapped and present, its structure when a FINESS or SIRET is.
@@ -52,6 +55,8 @@ public:
         std::string problem;
     };
     Result map(const EntryAttributes& attributes, const std::string& source, const std::string& key) const;
+    // The same from values by position in attributes() (the sync's one-pass read).
+    Result mapValues(const AttributeValues& values, const std::string& source, const std::string& key) const;
 
     // The inverse of map, for publication: attribute -> value of every mapped
     // field the entry has a value for (hidden as RFC 4517 Boolean "TRUE"/"FALSE").
@@ -60,13 +65,11 @@ public:
     const std::map<std::string, std::string>& fields() const { return fieldToAttribute_; }
 
 private:
-    explicit LdapMapping(std::map<std::string, std::string> fieldToAttribute)
-        : fieldToAttribute_(std::move(fieldToAttribute))
-    {
-    }
-    std::string value(const EntryAttributes& attributes, std::string_view field) const;
+    explicit LdapMapping(std::map<std::string, std::string> fieldToAttribute);
 
     std::map<std::string, std::string> fieldToAttribute_;  // attributes lower-cased
+    std::vector<std::string> attributes_;                  // sorted, unique
+    std::vector<std::size_t> fieldSlots_;  // by position in fieldNames(): index in attributes_, or npos
 };
 
 }  // namespace plexus::directory

@@ -7,7 +7,15 @@
 #include <Poco/Base64Encoder.h>
 #include <Poco/String.h>
 
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <exception>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <optional>
 #include <sstream>
 #include <unordered_set>
@@ -19,6 +27,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kProgressEvery = 2000;
+// Entries handed to the write thread at a time.
+constexpr std::size_t kChunk = 256;
 constexpr std::size_t kSkippedSamples = 5;
 // How often a waiting sync looks at SyncOptions::stopped.
 constexpr auto kStopPoll = std::chrono::milliseconds(200);
@@ -57,6 +67,137 @@ std::string stateOf(const std::optional<std::string>& cookie)
     return cookie ? std::string(kSyncStatePrefix) + base64(*cookie) : "paged";
 }
 
+// The entryUUIDs named present in a refresh: a present phase names every entry
+// (a million), so RFC 4122 texts are kept as fixed 36-byte keys in one vector,
+// sorted once when asked, instead of a node and a string each.
+class PresentSet {
+public:
+    void insert(std::string_view key)
+    {
+        if (key.size() != kUuidText) {
+            others_.emplace(key);  // not an RFC 4122 text: a server's own form
+            return;
+        }
+        Uuid uuid;
+        std::ranges::copy(key, uuid.begin());
+        uuids_.push_back(uuid);
+        sorted_ = false;
+    }
+    bool contains(std::string_view key)
+    {
+        if (key.size() != kUuidText) return others_.contains(std::string(key));
+        if (!sorted_) {
+            std::ranges::sort(uuids_);
+            sorted_ = true;
+        }
+        Uuid uuid;
+        std::ranges::copy(key, uuid.begin());
+        return std::ranges::binary_search(uuids_, uuid);
+    }
+    void clear()
+    {
+        uuids_.clear();
+        others_.clear();
+    }
+
+private:
+    static constexpr std::size_t kUuidText = 36;
+    using Uuid = std::array<char, kUuidText>;
+    std::vector<Uuid> uuids_;
+    std::unordered_set<std::string> others_;
+    bool sorted_ = true;
+};
+
+// What the reader hands the writer for one entry: its records, or none when it
+// is malformed (what is held for its key is removed).
+struct EntryWrite {
+    std::string key;
+    std::optional<MappedEntry> records;
+};
+
+// Store writes on a thread of their own during a refresh: reading and decoding
+// LDAP messages overlaps SQLite, and the bounded queue makes the reader wait
+// for the writer, so unread results stay in the socket, not in memory.
+class WriteThread {
+public:
+    using Write = std::function<void(EntryWrite&)>;
+    explicit WriteThread(Write write) : write_(std::move(write)), thread_([this] { run(); }) {}
+    ~WriteThread()
+    {
+        {
+            // A sync that failed: what is queued would be rolled back anyway.
+            const std::lock_guard lock(mutex_);
+            queue_.clear();
+            closing_ = true;
+        }
+        changed_.notify_all();
+        thread_.join();
+    }
+    WriteThread(const WriteThread&) = delete;
+    WriteThread& operator=(const WriteThread&) = delete;
+
+    // Queues the chunk, waiting while the queue is full; rethrows a write's failure.
+    void push(std::vector<EntryWrite>&& chunk)
+    {
+        std::unique_lock lock(mutex_);
+        changed_.wait(lock, [&] { return queue_.size() < kQueuedChunks || failure_; });
+        rethrow();
+        queue_.push_back(std::move(chunk));
+        changed_.notify_all();
+    }
+
+    // Waits until every queued write is done; rethrows a write's failure.
+    void drain()
+    {
+        std::unique_lock lock(mutex_);
+        changed_.wait(lock, [&] { return (queue_.empty() && !busy_) || failure_; });
+        rethrow();
+    }
+
+private:
+    static constexpr std::size_t kQueuedChunks = 8;
+
+    void rethrow()
+    {
+        if (failure_) std::rethrow_exception(std::exchange(failure_, nullptr));
+    }
+
+    void run()
+    {
+        std::unique_lock lock(mutex_);
+        for (;;) {
+            changed_.wait(lock, [&] { return !queue_.empty() || closing_; });
+            if (queue_.empty()) return;
+            auto chunk = std::move(queue_.front());
+            queue_.pop_front();
+            busy_ = true;
+            changed_.notify_all();
+            lock.unlock();
+            std::exception_ptr failure;
+            try {
+                for (auto& write : chunk) write_(write);
+            } catch (...) {
+                failure = std::current_exception();
+            }
+            lock.lock();
+            busy_ = false;
+            if (failure) {
+                failure_ = failure;
+                queue_.clear();  // what follows a failed write is not written
+            }
+            changed_.notify_all();
+        }
+    }
+
+    Write write_;
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    std::deque<std::vector<EntryWrite>> queue_;
+    bool busy_ = false, closing_ = false;
+    std::exception_ptr failure_;
+    std::thread thread_;  // last: started once the rest is ready
+};
+
 // The server refused the Sync Request control: it has no content synchronization.
 struct SyncUnavailable {};
 // e-syncRefreshRequired (RFC 4533 §3.3.1): the cookie is too old, reload without it.
@@ -72,7 +213,9 @@ class SyncRun {
 public:
     SyncRun(const LdapSettings& settings, DirectoryStore& store, const SyncOptions& options)
         : settings_(settings), store_(store), options_(options), source_(settings.source()),
-          held_(store.count(RecordKind::mailbox, source_))
+          held_(store.count(RecordKind::mailbox, source_)), reader_(readAttributeNames(settings)),
+          fresh_(held_ == 0 && store.count(RecordKind::person, source_) == 0 &&
+                 store.count(RecordKind::structure, source_) == 0)
     {
         for (const auto& attribute : settings.mapping.attributes()) attributeNames_.push_back(attribute);
     }
@@ -96,6 +239,7 @@ public:
                 } catch (const RefreshRequired&) {
                     // After a refresh without cookie, a second request would loop.
                     if (!cookie && !persisting_) throw SyncProtocolError("the server asked to reload a full refresh");
+                    settle();
                     commitBatch();
                     summary_.reloaded = true;
                     cookie.reset();
@@ -105,11 +249,20 @@ public:
             summary_.paged = summary_.reloaded = true;
             pagedRead(connection);
         }
+        tally();
         summary_.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
         return summary_;
     }
 
 private:
+    // The mapped attributes, then entryUUID (paged reads ask for it).
+    static std::vector<std::string> readAttributeNames(const LdapSettings& settings)
+    {
+        auto names = settings.mapping.attributes();
+        names.emplace_back("entryuuid");
+        return names;
+    }
+
     std::vector<char*> attributeList(bool withEntryUuid)
     {
         std::vector<char*> list;
@@ -177,6 +330,7 @@ private:
             if (!message) {
                 // RFC 4533 §3.4: abandoning ends a persist search; what was read is kept.
                 ldap_abandon_ext(ldap, id, nullptr, nullptr);
+                settle();
                 commitBatch();
                 summary_.stopped = true;
                 return;
@@ -297,6 +451,7 @@ private:
         if (code == LDAP_SYNC_REFRESH_REQUIRED) throw RefreshRequired{};
         if (persisting_) {
             // The server ended the persist search: keep what came, then say why.
+            settle();
             commitBatch();
             checkResult(connection, code);
             return;
@@ -331,6 +486,7 @@ private:
         std::string pageCookie;
         do {
             if (stopRequested()) {
+                settle();
                 commitBatch();
                 summary_.stopped = true;
                 return;
@@ -349,14 +505,14 @@ private:
             const Message result(received);
             if (rc != LDAP_SUCCESS && rc != LDAP_SIZELIMIT_EXCEEDED) connection.fail("paged search failed", rc);
             for (auto* entry = ldap_first_entry(ldap, result.get()); entry; entry = ldap_next_entry(ldap, entry)) {
-                const auto uuid = readAttributes(ldap, entry, {entryUuidName_});
-                if (uuid.empty()) {
-                    skip(connection, entry, "no entryUUID");
+                const bool read = reader_.read(ldap, entry, values_);
+                if (!read || values_.back().empty()) {
+                    skip(connection, entry, read ? "no entryUUID" : "its attributes do not decode");
                     continue;
                 }
-                const auto key = Poco::toLower(uuid.begin()->second);
+                const auto key = Poco::toLower(std::string(values_.back()));
                 present_.insert(key);
-                apply(connection, entry, key);
+                applyRead(connection, entry, key);
             }
             int code = LDAP_SUCCESS;
             LDAPControl** responseRaw = nullptr;
@@ -380,7 +536,6 @@ private:
     }
 
     // --- records ---------------------------------------------------------------
-    EntryAttributes attributesOf(LDAP* ldap, LDAPMessage* entry) { return readAttributes(ldap, entry, attributeNames_); }
 
     void skip(const LdapConnection& connection, LDAPMessage* entry, const std::string& reason)
     {
@@ -399,25 +554,78 @@ private:
 
     void apply(const LdapConnection& connection, LDAPMessage* entry, const std::string& key)
     {
-        auto mapped = settings_.mapping.map(attributesOf(connection.handle(), entry), source_, key);
-        auto& writes = batch();
-        if (!mapped.entry) {
-            // What we held for it no longer describes a valid mailbox.
-            removeRecords(writes, key);
-            skip(connection, entry, mapped.problem);
+        if (!reader_.read(connection.handle(), entry, values_)) {
+            skip(connection, entry, "its attributes do not decode");
+            write(EntryWrite{key, std::nullopt});
+            return;
+        }
+        applyRead(connection, entry, key);
+    }
+
+    // `entry` read into values_.
+    void applyRead(const LdapConnection& connection, LDAPMessage* entry, const std::string& key)
+    {
+        auto mapped = settings_.mapping.mapValues(values_, source_, key);
+        // A malformed entry: what we held for it no longer describes a valid mailbox.
+        if (!mapped.entry) skip(connection, entry, mapped.problem);
+        write(EntryWrite{key, std::move(mapped.entry)});
+    }
+
+    // In the refresh stage the writes go to the write thread in chunks; in the
+    // persist stage each is written at once (its commit carries its cookie).
+    void write(EntryWrite&& entry)
+    {
+        if (persisting_) {
+            store(entry);
         } else {
-            const auto outcome = writes.upsert(mapped.entry->mailbox);
+            pending_.push_back(std::move(entry));
+            if (pending_.size() >= kChunk) {
+                if (!writer_) writer_.emplace([this](EntryWrite& queued) { store(queued); });
+                writer_->push(std::exchange(pending_, {}));
+            }
+        }
+        if (++applied_ % kProgressEvery == 0 && options_.progress) options_.progress(tally());
+    }
+
+    // Every write handed over is in the store's open batch (or committed).
+    void settle()
+    {
+        if (writer_) writer_->drain();
+        for (auto& entry : pending_) store(entry);
+        pending_.clear();
+    }
+
+    // On the write thread in the refresh stage (the reader touches no batch
+    // until settle()), else on the reader's.
+    void store(EntryWrite& entry)
+    {
+        auto& writes = batch();
+        if (!entry.records) {
+            removeRecords(writes, entry.key);
+        } else {
+            const auto& records = *entry.records;
+            const bool first = fresh_ && !persisting_;
+            const auto upsert = [&](const auto& record) { return first ? writes.add(record) : writes.upsert(record); };
+            const auto outcome = upsert(records.mailbox);
             bool changed = outcome == UpsertOutcome::changed;
-            if (mapped.entry->person) changed |= writes.upsert(*mapped.entry->person) != UpsertOutcome::unchanged;
-            else changed |= writes.remove(RecordKind::person, source_, key);
-            if (mapped.entry->structure) changed |= writes.upsert(*mapped.entry->structure) != UpsertOutcome::unchanged;
-            else changed |= writes.remove(RecordKind::structure, source_, key);
-            if (outcome == UpsertOutcome::added) ++summary_.added;
-            else if (changed) ++summary_.changed;
-            else ++summary_.unchanged;
+            if (records.person) changed |= upsert(*records.person) != UpsertOutcome::unchanged;
+            else changed |= writes.remove(RecordKind::person, source_, entry.key);
+            if (records.structure) changed |= upsert(*records.structure) != UpsertOutcome::unchanged;
+            else changed |= writes.remove(RecordKind::structure, source_, entry.key);
+            if (outcome == UpsertOutcome::added) ++added_;
+            else if (changed) ++changed_;
+            else ++unchanged_;
         }
         if (++inBatch_ >= static_cast<std::size_t>(settings_.batchSize)) commitBatch();
-        if (++applied_ % kProgressEvery == 0 && options_.progress) options_.progress(summary_);
+    }
+
+    // The summary with the write thread's counts so far.
+    SyncSummary& tally()
+    {
+        summary_.added = added_;
+        summary_.changed = changed_;
+        summary_.unchanged = unchanged_;
+        return summary_;
     }
 
     bool removeRecords(DirectoryStore::Batch& writes, const std::string& key)
@@ -436,25 +644,24 @@ private:
         batch_->batch.commit();
         batch_.reset();
         inBatch_ = 0;
-        if (persisting_ && options_.committed) options_.committed(summary_);
+        if (persisting_ && options_.committed) options_.committed(tally());
     }
 
     // Deletions (named ones, and with `reconcile` every key not seen present)
     // under the safety brake, then the new sync state, in one transaction.
     void finish(bool reconcile, const std::optional<std::string>& cookie)
     {
+        settle();
         commitBatch();
-        const auto keys = store_.keys(RecordKind::mailbox, source_);
         std::vector<std::string> gone;
         if (reconcile) {
-            for (const auto& key : keys)
+            for (const auto& key : store_.keys(RecordKind::mailbox, source_))
                 if (!present_.contains(key)) gone.push_back(key);
         }
-        if (!deletions_.empty()) {
-            const std::unordered_set<std::string> heldKeys(keys.begin(), keys.end());
-            for (const auto& key : deletions_)
-                if (heldKeys.contains(key) && (!reconcile || present_.contains(key))) gone.push_back(key);
-        }
+        // A delete phase names a few keys: each is probed, the million held are not read.
+        for (const auto& key : deletions_)
+            if ((!reconcile || present_.contains(key)) && store_.contains(RecordKind::mailbox, source_, key))
+                gone.push_back(key);
         if (!options_.force && static_cast<double>(gone.size()) > settings_.maxDeleteShare * static_cast<double>(held_))
             throw SafetyBrakeError(gone.size(), held_, settings_.maxDeleteShare);
         auto& writes = batch();
@@ -462,8 +669,8 @@ private:
             if (removeRecords(writes, key)) ++summary_.deleted;
         writes.setSyncState(source_, stateOf(cookie));
         commitBatch();
-        if (options_.progress) options_.progress(summary_);
-        if (options_.committed) options_.committed(summary_);
+        if (options_.progress) options_.progress(tally());
+        if (options_.committed) options_.committed(tally());
     }
 
     const LdapSettings& settings_;
@@ -473,10 +680,17 @@ private:
     const std::size_t held_;  // mailboxes held for the source when the sync began
     std::vector<std::string> attributeNames_;
     std::string entryUuidName_ = "entryUUID";
+    AttributeReader reader_;
+    AttributeValues values_;  // the entry being applied, reused
+    // Nothing held for the source when the sync began: a first load, inserts without probes.
+    const bool fresh_;
     SyncSummary summary_;
+    std::atomic<std::size_t> added_ = 0, changed_ = 0, unchanged_ = 0;  // counted by store()
     std::optional<OpenBatch> batch_;
     std::size_t inBatch_ = 0, applied_ = 0;
-    std::unordered_set<std::string> present_;
+    std::vector<EntryWrite> pending_;  // the chunk the write thread gets next
+    std::optional<WriteThread> writer_;  // after batch_: stopped before it is rolled back
+    PresentSet present_;
     std::vector<std::string> deletions_;
     std::optional<std::string> cookie_;  // the latest the server gave, else the one sent
     bool presentPhase_ = false;          // a Sync Info refreshPresent ended a present phase

@@ -50,6 +50,11 @@ def make_pki(folder):
     return folder
 
 
+def _sparse_copy(source, target):
+    """slapadd leaves data.mdb at the full maxsize (4 GiB), mostly zeros: copy only what is used."""
+    subprocess.run(["cp", "--sparse=always", str(source), str(target)], check=True)
+
+
 def person(i, **overrides):
     """Attributes of a generated PER mailbox entry; overrides replace or add (None removes)."""
     attrs = {
@@ -95,11 +100,14 @@ def person_dn(i):
 
 
 class Slapd:
-    def __init__(self, root, syncprov=True, size_limit=None):
+    def __init__(self, root, syncprov=True, size_limit=None, session_log=None):
         self.dir = Path(root)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.syncprov = syncprov
         self.size_limit = size_limit
+        # syncprov-sessionlog size: with one, a cookie's refresh sends the changes it
+        # logged (delete phase); without, or after a restart, a present phase over every entry.
+        self.session_log = session_log
         self.pki = make_pki(self.dir / "pki")
         self.ca = self.pki / "ca.crt"
         self.client_cert, self.client_key = self.pki / "client.crt", self.pki / "client.key"
@@ -118,6 +126,8 @@ class Slapd:
         limit = self.size_limit or "unlimited"
         modules = "moduleload back_mdb\n" + ("moduleload syncprov\n" if self.syncprov else "")
         overlay = "overlay syncprov\nsyncprov-checkpoint 100 5\n" if self.syncprov else ""
+        if self.syncprov and self.session_log:
+            overlay += f"syncprov-sessionlog {self.session_log}\n"
         return f"""include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
 include /etc/ldap/schema/inetorgperson.schema
@@ -169,6 +179,13 @@ access to * by users read by * none
         self.stop()
         return self.start()
 
+    def configure_session_log(self, size):
+        """A new syncprov-sessionlog size (None: none), applied by restarting slapd if it runs."""
+        self.session_log = size
+        self.conf.write_text(self._config())
+        if self.proc:
+            self.restart()
+
     # --- data ----------------------------------------------------------------
     def _tool(self, tool, ldif, *extra):
         r = subprocess.run([tool, "-x", "-H", self.uri, "-D", ADMIN_DN, "-w", ADMIN_PASSWORD, *extra],
@@ -188,11 +205,26 @@ access to * by users read by * none
         ldif = self.base_ldif() + "".join(ldif_entry(person_dn(i), person(i)) for i in range(first, first + count))
         self._tool("ldapadd", ldif)
 
-    def bulk_seed(self, count, chunk=50000):
+    def bulk_seed(self, count, chunk=50000, cache=None):
         """The base entries and `count` people into an empty database, with slapadd
-        (offline: slapd is stopped, and started again if it was running)."""
+        (offline: slapd is stopped, and started again if it was running). With a
+        `cache` folder, the database seeded once is kept in cache/COUNT and copied
+        from there the next times (slapadd of 1 M entries takes minutes)."""
         running = self.proc is not None
         self.stop()
+        kept = Path(cache) / str(count) / "data.mdb" if cache else None
+        if kept and kept.exists():
+            _sparse_copy(kept, self.dir / "db" / "data.mdb")
+        else:
+            self._slapadd(count, chunk)
+            if kept:
+                kept.parent.mkdir(parents=True, exist_ok=True)
+                _sparse_copy(self.dir / "db" / "data.mdb", kept.with_suffix(".partial"))
+                kept.with_suffix(".partial").rename(kept)
+        if running:
+            self.start()
+
+    def _slapadd(self, count, chunk):
         proc = subprocess.Popen(["/usr/sbin/slapadd", "-q", "-f", str(self.conf), "-b", SUFFIX],
                                 stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
@@ -205,8 +237,6 @@ access to * by users read by * none
             pass  # slapadd stopped reading: its status and message say why
         if proc.wait() != 0:
             raise RuntimeError("slapadd failed: " + proc.stderr.read())
-        if running:
-            self.start()
 
     def add(self, dn, attrs):
         self._tool("ldapadd", ldif_entry(dn, attrs))

@@ -123,6 +123,56 @@ def test_provider_restart_between_syncs_still_removes_deleted_entries(tmp_path, 
     assert set(before) - set(after) == set(gone)
 
 
+def copy_of(directory):
+    """Every record of the copy and its search row, keyed by entryUUID (row ids differ between copies)."""
+    tables = {table: sorted(row[1:] for row in directory.query(f"SELECT * FROM {table}"))  # row[0]: id
+              for table in ("persons", "structures", "mailboxes")}
+    tables["mailbox_search"] = sorted(directory.query(
+        "SELECT m.source_key, s.* FROM mailbox_search s JOIN mailboxes m ON m.id = s.rowid"))
+    return tables
+
+
+def test_first_load_gives_the_same_copy_as_upserts(tmp_path, slapd):
+    slapd.modify(person_dn(7), mssanteHidden="TRUE")  # no search row
+    try:
+        bulk = Directory(tmp_path / "bulk", slapd)
+        assert bulk.summary()["added"] > 30
+        # The other copy holds the Lyon third first, so the rest comes through probes and upserts.
+        upserted = Directory(tmp_path / "upserted", slapd)
+        lyon = upserted.plexus.ctl("directory", "configure", "--filter",
+                                   "(&(objectClass=mssanteMailbox)(structureCity=Lyon))")
+        assert lyon.returncode == 0, lyon.stderr
+        assert 0 < upserted.summary()["added"] < 30
+        everything = upserted.plexus.ctl("directory", "configure", "--filter", "(objectClass=mssanteMailbox)")
+        assert everything.returncode == 0, everything.stderr
+        upserted.sync("--full")
+        assert copy_of(upserted) == copy_of(bulk)
+        assert len(copy_of(bulk)["mailbox_search"]) == len(bulk.mailboxes()) - 1
+    finally:
+        slapd.modify(person_dn(7), mssanteHidden="FALSE")
+
+
+def test_session_log_sends_only_the_changes(tmp_path):
+    server = Slapd(tmp_path / "slapd", session_log=100).start()
+    try:
+        server.seed(10)
+        directory = Directory(tmp_path, server)
+        assert directory.summary()["added"] == 10
+        gone = {server.entry_uuid(person_dn(i)) for i in (3, 4)}
+        server.modify(person_dn(1), mssanteAddress="autre@sante.mssante.test")
+        server.delete(person_dn(3), person_dn(4))
+        server.add(person_dn(10), person(10))
+        before = directory.mailboxes()
+        changes = directory.summary()
+        assert "incremental" in changes["text"]
+        assert (changes["added"], changes["changed"], changes["deleted"], changes["unchanged"]) == (1, 1, 2, 0), \
+            changes["text"]
+        after = directory.mailboxes()
+        assert set(before) - set(after) == gone and len(after) == 9
+    finally:
+        server.stop()
+
+
 def test_safety_brake_stops_a_mass_deletion_until_forced(tmp_path):
     server = Slapd(tmp_path / "slapd").start()
     try:
@@ -211,6 +261,8 @@ def test_killed_sync_resumes_without_losing_entries(tmp_path):
         resumed = directory.summary()
         assert resumed["added"] == 3000 - kept and resumed["unchanged"] == kept, resumed["text"]
         assert len(directory.mailboxes()) == 3000
+        # The first load was interrupted half way: every mailbox still got its search row.
+        assert directory.query("SELECT count(*) FROM mailbox_search")[0][0] == 3000
     finally:
         server.stop()
 

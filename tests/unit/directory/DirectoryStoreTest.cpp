@@ -23,6 +23,34 @@ TEST_F(DirectoryStoreTest, UpsertReportsAddedChangedUnchanged)
     EXPECT_EQ(personsOf(store().database(), "810001234567")[0].lastName, "Durand");
 }
 
+TEST_F(DirectoryStoreTest, AddInsertsAndFallsBackToTheUpsertForAKeyAlreadyThere)
+{
+    auto batch = store().begin();
+    auto p = person("810001234567", "Jeanne", "Dupont");
+    auto s = structure("750000001", "Hôpital Saint-Louis", "Paris");
+    auto m = mailbox("Jeanne.Dupont@hopital.test", "PER", "810001234567", "750000001");
+    EXPECT_EQ(batch.add(m), UpsertOutcome::added);
+    EXPECT_EQ(batch.add(p), UpsertOutcome::added);
+    EXPECT_EQ(batch.add(s), UpsertOutcome::added);
+    EXPECT_EQ(batch.add(p), UpsertOutcome::unchanged);
+    p.lastName = "Durand";
+    s.city = "Lyon";
+    m.service = "Cardiologie";
+    EXPECT_EQ(batch.add(p), UpsertOutcome::changed);
+    EXPECT_EQ(batch.add(s), UpsertOutcome::changed);
+    EXPECT_EQ(batch.add(m), UpsertOutcome::changed);
+    batch.commit();
+    EXPECT_EQ(store().count(RecordKind::person, "ldap:test"), 1u);
+    EXPECT_EQ(personsOf(store().database(), "810001234567").at(0).lastName, "Durand");
+    const auto found = lookupAddress(store().database(), "jeanne.dupont@hopital.test");
+    ASSERT_TRUE(found);
+    EXPECT_EQ(found->mailbox.service, "Cardiologie");
+    // The search row is built at commit, from the records as they ended.
+    const auto hits = search(store().database(), {.text = "durand"});
+    ASSERT_EQ(hits.size(), 1u);
+    EXPECT_EQ(hits[0].mailbox.address, "jeanne.dupont@hopital.test");
+}
+
 TEST_F(DirectoryStoreTest, EveryFieldCountsForChangedStructuresAndMailboxes)
 {
     auto batch = store().begin();

@@ -65,6 +65,26 @@ TEST(LdapMapping, PersonalMailboxWithItsPersonAndStructure)
     EXPECT_EQ(entry.structure->city, "Paris");
 }
 
+TEST(LdapMapping, ValuesByAttributePositionMapLikeNamedAttributes)
+{
+    const auto mapping = testMapping();
+    const EntryAttributes named{{"mssanteaddress", "a@b.test"}, {"mssantemailboxtype", "PER"},
+                                {"healthnationalid", " 810001234567"}, {"sn", "Martin"},
+                                {"structurecity", "Paris"}, {"structurefiness", "750000001"}};
+    AttributeValues values(mapping.attributes().size());
+    for (std::size_t i = 0; i < values.size(); ++i)
+        if (const auto found = named.find(mapping.attributes()[i]); found != named.end()) values[i] = found->second;
+    const auto byName = mapping.map(named, "s", "k");
+    const auto byPosition = mapping.mapValues(values, "s", "k");
+    ASSERT_TRUE(byName.entry && byPosition.entry);
+    EXPECT_EQ(byPosition.entry->mailbox, byName.entry->mailbox);
+    EXPECT_EQ(byPosition.entry->person, byName.entry->person);
+    EXPECT_EQ(byPosition.entry->structure, byName.entry->structure);
+    EXPECT_EQ(byPosition.entry->person->nationalId, "810001234567");
+    // Fewer values than attributes (an entry read short) map as absent attributes.
+    EXPECT_EQ(mapping.mapValues(AttributeValues{}, "s", "k").problem, "no mailbox address");
+}
+
 TEST(LdapMapping, MalformedEntriesSayWhy)
 {
     const auto mapping = testMapping();
