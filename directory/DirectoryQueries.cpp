@@ -157,6 +157,18 @@ std::string matchExpression(const SearchQuery& query)
     return tierExpression(wordsOf(query.text), MatchTier::anyFieldPrefixes, filterExpression(query));
 }
 
+std::vector<std::string> tierExpressions(const SearchQuery& query)
+{
+    const auto words = wordsOf(query.text);
+    const std::string filters = filterExpression(query);
+    if (words.empty() && filters.empty()) return {};
+    // Without words, the filters alone: one pass.
+    if (words.empty()) return {filters};
+    std::vector<std::string> expressions;
+    for (const MatchTier tier : matchTiers) expressions.push_back(tierExpression(words, tier, filters));
+    return expressions;
+}
+
 void mapForReads(store::Database& db)
 {
     // Address space, not memory: SQLite caps it at its build's maximum (2 GiB in Debian's).
@@ -219,9 +231,7 @@ std::vector<DirectoryHit> search(store::Database& db, const SearchQuery& query)
     checkLength("specialty", query.specialty);
     checkLength("city", query.city);
     checkLength("structure", query.structure);
-    const auto words = wordsOf(query.text);
-    const std::string filters = filterExpression(query);
-    if (words.empty() && filters.empty()) return {};
+    const auto tiers = tierExpressions(query);
     const std::size_t limit = query.limit == 0 ? SearchQuery::defaultLimit
                                                : std::min(query.limit, SearchQuery::maxLimit);
     // A common name matches tens of thousands of entries: ranking them all is
@@ -244,12 +254,10 @@ std::vector<DirectoryHit> search(store::Database& db, const SearchQuery& query)
     static const std::string hitSql = hitSelect() + " WHERE m.id = ?";
     std::vector<DirectoryHit> hits;
     std::set<std::int64_t> found;  // mailbox ids of the hits so far
-    for (const MatchTier tier : matchTiers) {
-        // Without words, the filters alone: one pass.
-        if (words.empty() && tier != MatchTier::anyFieldPrefixes) continue;
+    for (const auto& tier : tiers) {
         // A tier holds the hits of the tiers before it: ask for that many more.
         auto ranked = db.prepare(rankSql);
-        ranked.bind(1, tierExpression(words, tier, filters))
+        ranked.bind(1, tier)
             .bind(2, static_cast<std::int64_t>(candidates + found.size()))
             .bind(3, static_cast<std::int64_t>(limit + found.size()));
         while (hits.size() < limit && ranked.step()) {

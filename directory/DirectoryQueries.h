@@ -74,5 +74,9 @@ std::vector<DirectoryHit> search(store::Database& db, const SearchQuery& query);
 // The FTS5 MATCH expression for a query: user words become quoted tokens, so
 // that FTS5 syntax in the input ("*:^()-, OR, NEAR) is only text. "" when no word.
 std::string matchExpression(const SearchQuery& query);
+// The FTS5 MATCH expression of each tier `search` runs for a query, best
+// first (one, the filters', without text; none without any word). For
+// diagnostics: the benchmark times the tiers of its slowest searches.
+std::vector<std::string> tierExpressions(const SearchQuery& query);
 
 }  // namespace plexus::directory
