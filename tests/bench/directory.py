@@ -48,7 +48,7 @@ def timed_import(plexus, path):
 def measure(args, database):
     """directory-bench's figures on this database (it prints JSON)."""
     r = subprocess.run([str(BUILD / "tests/tools/directory-bench"), str(database), str(args.lookups),
-                        str(args.searches), str(args.slowest)], capture_output=True, text=True, timeout=600)
+                        str(args.searches), str(args.slowest)], capture_output=True, text=True, errors="replace", timeout=600)
     if r.returncode != 0:
         sys.exit("directory-bench failed: " + r.stdout + r.stderr)
     return json.loads(r.stdout)
