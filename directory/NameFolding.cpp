@@ -1,5 +1,6 @@
 #include "directory/NameFolding.h"
 
+#include <algorithm>
 #include <array>
 #include <climits>
 
@@ -35,21 +36,21 @@ NameFolder::NameFolder(store::Database& db)
     if (const int rc = methods_.xCreate(context, options.data(), static_cast<int>(options.size()), &tokenizer);
         rc != SQLITE_OK)
         throw store::SqliteError("FTS5 tokenizer unicode61 refused its options", rc);
-    tokenizer_ = std::unique_ptr<Fts5Tokenizer, Fts5TokenizerDeleter>(tokenizer, Fts5TokenizerDeleter{methods_.xDelete});
+    tokenizer_ = {tokenizer, Fts5TokenizerDeleter{methods_.xDelete}};
 }
 
 std::string NameFolder::fold(std::string_view text) const
 {
     std::string folded;
-    if (text.size() > INT_MAX) return folded;
+    // Names are short (fields of at most a few hundred bytes); the API counts in int.
+    const auto length = static_cast<int>(std::min<std::size_t>(text.size(), INT_MAX));
     const auto append = [](void* out, int, const char* token, int length, int, int) {
         auto& words = *static_cast<std::string*>(out);
         if (!words.empty()) words += ' ';
         words.append(token, static_cast<std::size_t>(length));
         return SQLITE_OK;
     };
-    methods_.xTokenize(tokenizer_.get(), &folded, FTS5_TOKENIZE_DOCUMENT, text.data(), static_cast<int>(text.size()),
-                       append);
+    methods_.xTokenize(tokenizer_.get(), &folded, FTS5_TOKENIZE_DOCUMENT, text.data(), length, append);
     return folded;
 }
 
