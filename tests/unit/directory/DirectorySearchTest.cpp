@@ -215,6 +215,21 @@ TEST_F(DirectorySearchTest, RolledBackBatchLeavesTheIndexAsItWas)
     EXPECT_TRUE(addresses({.text = "renamed"}).empty());
 }
 
+TEST_F(DirectorySearchTest, SchemaFourMigrationRebuildsTheSearchRowsFromTheBaseTables)
+{
+    // A database left at version 3 with its search rows gone: opening it runs
+    // migration 4, which recreates mailbox_search from the records.
+    store().database().execute("DELETE FROM mailbox_search; PRAGMA user_version = 3;");
+    EXPECT_TRUE(addresses({.text = "lefev"}).empty());
+    store_ = std::make_unique<DirectoryStore>((dir_ / "directory.db").string());
+    auto version = store().database().prepare("PRAGMA user_version");
+    ASSERT_TRUE(version.step());
+    EXPECT_EQ(version.int64(0), 4);
+    EXPECT_EQ(addresses({.text = "le"}), (std::vector<std::string>{"leon.lefebvre@parc.mssante.fr",
+                                                                   "helene.lefevre@aphp.mssante.fr"}));
+    EXPECT_EQ(addresses({.city = "paris"}).size(), 3u);  // hidden mailbox still left out
+}
+
 // Persons with a mailbox each, stored in the order given (so the id order is not the name order).
 class DirectoryRankingTest : public SearchFixture {
 protected:
