@@ -1,8 +1,11 @@
 #include "directory/DirectoryQueries.h"
 
+#include "directory/NameFolding.h"
+
 #include <algorithm>
 #include <cctype>
 #include <set>
+#include <tuple>
 #include <utility>
 
 namespace plexus::directory {
@@ -133,6 +136,35 @@ std::string tierExpression(const std::vector<std::string>& words, MatchTier tier
     return joined(quotedWords(words, true), filters);
 }
 
+// A tier's candidate and what it is ranked by: persons before structures,
+// then last name (a structure's name), first name, folded, then age.
+struct Candidate {
+    bool notPerson;
+    std::string last;
+    std::string first;
+    std::int64_t id;
+};
+
+// The first `count` mailboxes matching a tier's expression in rowid order, ranked.
+std::vector<std::int64_t> rankedCandidates(store::Database& db, const NameFolder& folder, const std::string& match,
+                                           std::size_t count)
+{
+    auto rows = db.prepare("SELECT rowid, owner_is_person, sort_last, sort_first FROM mailbox_search"
+                           " WHERE mailbox_search MATCH ?1 ORDER BY rowid LIMIT ?2");
+    rows.bind(1, match).bind(2, static_cast<std::int64_t>(count));
+    std::vector<Candidate> candidates;
+    while (rows.step())
+        candidates.push_back(
+            Candidate{rows.int64(1) == 0, folder.fold(rows.text(2)), folder.fold(rows.text(3)), rows.int64(0)});
+    std::ranges::sort(candidates, [](const Candidate& a, const Candidate& b) {
+        return std::tie(a.notPerson, a.last, a.first, a.id) < std::tie(b.notPerson, b.last, b.first, b.id);
+    });
+    std::vector<std::int64_t> ids;
+    ids.reserve(candidates.size());
+    for (const auto& candidate : candidates) ids.push_back(candidate.id);
+    return ids;
+}
+
 void checkLength(std::string_view field, std::string_view value)
 {
     if (value.size() > SearchQuery::maxTextBytes)
@@ -155,6 +187,18 @@ std::string DirectoryHit::displayName() const
 std::string matchExpression(const SearchQuery& query)
 {
     return tierExpression(wordsOf(query.text), MatchTier::anyFieldPrefixes, filterExpression(query));
+}
+
+std::vector<std::string> tierExpressions(const SearchQuery& query)
+{
+    const auto words = wordsOf(query.text);
+    const std::string filters = filterExpression(query);
+    if (words.empty() && filters.empty()) return {};
+    // Without words, the filters alone: one pass.
+    if (words.empty()) return {filters};
+    std::vector<std::string> expressions;
+    for (const MatchTier tier : matchTiers) expressions.push_back(tierExpression(words, tier, filters));
+    return expressions;
 }
 
 void mapForReads(store::Database& db)
@@ -219,41 +263,23 @@ std::vector<DirectoryHit> search(store::Database& db, const SearchQuery& query)
     checkLength("specialty", query.specialty);
     checkLength("city", query.city);
     checkLength("structure", query.structure);
-    const auto words = wordsOf(query.text);
-    const std::string filters = filterExpression(query);
-    if (words.empty() && filters.empty()) return {};
+    const auto tiers = tierExpressions(query);
     const std::size_t limit = query.limit == 0 ? SearchQuery::defaultLimit
                                                : std::min(query.limit, SearchQuery::maxLimit);
     // A common name matches tens of thousands of entries: ranking them all is
     // what made searches slow. Each tier takes its first candidates in index
     // (rowid) order, which FTS5 yields without reading the rest, and orders
-    // them by owner: persons before structures, then last and first name.
-    // Ranked by owner's name alone (the structure's only when no person owns
-    // it); whole hits are read for the few ranked first.
+    // them by the sort fields of their rows; whole hits are read for the few
+    // ranked first.
     const std::size_t candidates = std::max(limit, minCandidatesPerTier);
-    static const std::string rankSql =
-        "WITH candidates AS (SELECT rowid AS id FROM mailbox_search WHERE mailbox_search MATCH ?1"
-        " ORDER BY rowid LIMIT ?2)"
-        " SELECT m.id FROM candidates c JOIN mailboxes m ON m.id = c.id"
-        " LEFT JOIN persons p ON p.id = (SELECT id FROM persons WHERE national_id = m.owner_national_id"
-        "   AND source = m.source AND m.owner_national_id <> '' ORDER BY id LIMIT 1)"
-        " ORDER BY p.id IS NULL,"
-        " coalesce(p.last_name, (SELECT name FROM structures WHERE structure_id = m.owner_structure_id"
-        "   AND source = m.source AND m.owner_structure_id <> '' ORDER BY id LIMIT 1), '') COLLATE NOCASE,"
-        " coalesce(p.first_name, '') COLLATE NOCASE, m.id LIMIT ?3";
     static const std::string hitSql = hitSelect() + " WHERE m.id = ?";
+    const NameFolder folder(db);
     std::vector<DirectoryHit> hits;
     std::set<std::int64_t> found;  // mailbox ids of the hits so far
-    for (const MatchTier tier : matchTiers) {
-        // Without words, the filters alone: one pass.
-        if (words.empty() && tier != MatchTier::anyFieldPrefixes) continue;
+    for (const auto& tier : tiers) {
         // A tier holds the hits of the tiers before it: ask for that many more.
-        auto ranked = db.prepare(rankSql);
-        ranked.bind(1, tierExpression(words, tier, filters))
-            .bind(2, static_cast<std::int64_t>(candidates + found.size()))
-            .bind(3, static_cast<std::int64_t>(limit + found.size()));
-        while (hits.size() < limit && ranked.step()) {
-            const std::int64_t id = ranked.int64(0);
+        for (const std::int64_t id : rankedCandidates(db, folder, tier, candidates + found.size())) {
+            if (hits.size() >= limit) break;
             if (!found.insert(id).second) continue;
             auto hit = db.prepare(hitSql);
             hit.bind(1, id);

@@ -65,8 +65,8 @@ std::optional<Structure> structureOf(store::Database& db, std::string_view struc
 // Visible mailboxes matching every criterion given. Ranked by how the text
 // matches: entries whose owner's name holds every word whole first, then those
 // whose name has words starting with each, then those matching in any field;
-// within a tier persons before structures, then by last name, first name (case-
-// insensitive) and age of the entry. A tier ranks at most max(limit, 100) of its
+// within a tier persons before structures, then by last name, first name
+// (ignoring case and accents: "Émile" among the E's) and age of the entry. A tier ranks at most max(limit, 100) of its
 // matches, the oldest: a name shared by more entries shows that many, in name order.
 // No criterion with a word: no result. Throws InvalidQuery on a field too long.
 std::vector<DirectoryHit> search(store::Database& db, const SearchQuery& query);
@@ -74,5 +74,9 @@ std::vector<DirectoryHit> search(store::Database& db, const SearchQuery& query);
 // The FTS5 MATCH expression for a query: user words become quoted tokens, so
 // that FTS5 syntax in the input ("*:^()-, OR, NEAR) is only text. "" when no word.
 std::string matchExpression(const SearchQuery& query);
+// The FTS5 MATCH expression of each tier `search` runs for a query, best
+// first (one, the filters', without text; none without any word). For
+// diagnostics: the benchmark times the tiers of its slowest searches.
+std::vector<std::string> tierExpressions(const SearchQuery& query);
 
 }  // namespace plexus::directory

@@ -237,10 +237,12 @@ void DirectoryStore::Batch::commit()
     // Each touched mailbox's search row is rebuilt from its records as they now
     // are; hidden or deleted mailboxes get none (mailbox_search_rows).
     db_.prepare("DELETE FROM mailbox_search WHERE rowid IN (SELECT id FROM temp.search_touched)").run();
-    db_.prepare("INSERT INTO mailbox_search (rowid, name, service, profession, specialty, city, structure, address) "
+    db_.prepare("INSERT INTO mailbox_search (rowid, name, service, profession, specialty, city, structure, address, "
+                "owner_is_person, sort_last, sort_first) "
                 "SELECT * FROM mailbox_search_rows WHERE id IN (SELECT id FROM temp.search_touched)")
         .run();
-    db_.prepare("INSERT INTO mailbox_search (rowid, name, service, profession, specialty, city, structure, address) "
+    db_.prepare("INSERT INTO mailbox_search (rowid, name, service, profession, specialty, city, structure, address, "
+                "owner_is_person, sort_last, sort_first) "
                 "SELECT * FROM mailbox_search_rows WHERE id > ? AND id NOT IN (SELECT id FROM temp.search_touched)")
         .bind(1, lastIdBefore_)
         .run();

@@ -48,7 +48,7 @@ def timed_import(plexus, path):
 def measure(args, database):
     """directory-bench's figures on this database (it prints JSON)."""
     r = subprocess.run([str(BUILD / "tests/tools/directory-bench"), str(database), str(args.lookups),
-                        str(args.searches)], capture_output=True, text=True, timeout=600)
+                        str(args.searches), str(args.slowest)], capture_output=True, text=True, errors="replace", timeout=600)
     if r.returncode != 0:
         sys.exit("directory-bench failed: " + r.stdout + r.stderr)
     return json.loads(r.stdout)
@@ -69,6 +69,12 @@ def report(args, figures, database, first=None, again=None):
         aim = "p99 ≤ 100 µs" if kind == "lookup" else "p99 ≤ 5 ms"
         print(f"| {kind} p50 / p99 / p99.9 (µs) | {p['p50']:.0f} / {p['p99']:.0f} / {p['p99.9']:.0f} | {aim} |")
     print(f"| database size | {database.stat().st_size >> 20} MiB | |")
+    for kind, searches in figures.get("slowest", {}).items():
+        print(f"\nslowest {kind} (each tier's FTS5 query run again alone: µs, candidates):")
+        for s in searches:
+            filters = "".join(f" {name}={s[name]!r}" for name in ("profession", "city") if s[name])
+            tiers = "; ".join(f"{t['match']} {t['us']:.0f} µs {t['rows']}" for t in s["tiers"])
+            print(f"  {s['us']:.0f} µs {s['text']!r}{filters}: {tiers}")
 
 
 def main():
@@ -77,6 +83,7 @@ def main():
     parser.add_argument("--changes", type=int, default=10_000)
     parser.add_argument("--lookups", type=int, default=20_000)
     parser.add_argument("--searches", type=int, default=2_000)
+    parser.add_argument("--slowest", type=int, default=5, help="slowest searches shown per kind, with their tiers")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     parser.add_argument("--database", type=Path,
                         help="directory database to measure; made by importing into it when it does not exist, kept")

@@ -1,6 +1,8 @@
-// directory-bench DB [LOOKUPS] [SEARCHES]: address lookup and free-text search
-// latency on a directory database, calling the queries in-process, so that the
-// figures are the store's (µs), not a process start-up. Prints JSON.
+// directory-bench DB [LOOKUPS] [SEARCHES] [SLOWEST]: address lookup and
+// free-text search latency on a directory database, calling the queries
+// in-process, so that the figures are the store's (µs), not a process
+// start-up. Prints JSON, with the SLOWEST (default 5) searches of each kind and
+// what each of their tiers' FTS5 queries costs when run again alone.
 #include "directory/DirectoryQueries.h"
 
 #include <algorithm>
@@ -9,6 +11,7 @@
 #include <iostream>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -49,18 +52,70 @@ Sample sample(plexus::store::Database& db, std::size_t count, std::mt19937& rng)
     return s;
 }
 
-// Latencies of one kind of query, in µs.
+double microsSince(Clock::time_point start)
+{
+    return std::chrono::duration<double, std::micro>(Clock::now() - start).count();
+}
+
+// Latencies of one kind of query, in µs, and the searches measured (same order).
 struct Latencies {
     std::string kind;
     std::vector<double> micros;
+    std::vector<SearchQuery> queries{};
 };
 
+// After each query, a pause of a tenth of its time: run with `chrt -f`, the
+// process then never uses up the kernel's real-time budget
+// (sched_rt_runtime_us, 950 ms a second) and is not throttled mid-query.
 template <typename Query>
 void timed(Latencies& latencies, Query&& query)
 {
     const auto start = Clock::now();
     query();
-    latencies.micros.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+    latencies.micros.push_back(microsSince(start));
+    std::this_thread::sleep_for((Clock::now() - start) / 10 + std::chrono::microseconds(20));
+}
+
+std::string json(std::string_view text)
+{
+    std::string quoted = "\"";
+    for (const char c : text) {
+        if (c == '"' || c == '\\') quoted += '\\';
+        quoted += c;
+    }
+    return quoted + "\"";
+}
+
+// The slowest searches of a kind, each with its tiers' FTS5 queries timed alone
+// (the candidates search takes of a tier, without ranking nor reading hits).
+void printSlowest(plexus::store::Database& db, const Latencies& latencies, std::size_t slowest)
+{
+    std::vector<std::size_t> order(latencies.micros.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::ranges::sort(order, [&](std::size_t a, std::size_t b) { return latencies.micros[a] > latencies.micros[b]; });
+    if (order.size() > slowest) order.resize(slowest);
+    std::cout << json(latencies.kind) << ": [";
+    const char* separator = "";
+    for (const std::size_t i : order) {
+        const SearchQuery& query = latencies.queries[i];
+        std::cout << separator << "{\"text\": " << json(query.text) << ", \"profession\": " << json(query.profession)
+                  << ", \"city\": " << json(query.city) << ", \"us\": " << latencies.micros[i] << ", \"tiers\": [";
+        const char* tierSeparator = "";
+        for (const auto& match : tierExpressions(query)) {
+            auto candidates = db.prepare("SELECT rowid FROM mailbox_search WHERE mailbox_search MATCH ? "
+                                         "ORDER BY rowid LIMIT 100");
+            candidates.bind(1, match);
+            const auto start = Clock::now();
+            std::size_t rows = 0;
+            while (candidates.step()) ++rows;
+            std::cout << tierSeparator << "{\"match\": " << json(match) << ", \"us\": " << microsSince(start)
+                      << ", \"rows\": " << rows << "}";
+            tierSeparator = ", ";
+        }
+        std::cout << "]}";
+        separator = ", ";
+    }
+    std::cout << "]";
 }
 
 }  // namespace
@@ -68,11 +123,12 @@ void timed(Latencies& latencies, Query&& query)
 int main(int argc, char** argv)
 {
     if (argc < 2) {
-        std::cerr << "usage: directory-bench DB [LOOKUPS] [SEARCHES]\n";
+        std::cerr << "usage: directory-bench DB [LOOKUPS] [SEARCHES] [SLOWEST]\n";
         return 2;
     }
     const std::size_t lookups = argc > 2 ? std::stoul(argv[2]) : 20000;
     const std::size_t searches = argc > 3 ? std::stoul(argv[3]) : 2000;
+    const std::size_t slowest = argc > 4 ? std::stoul(argv[4]) : 5;
     DirectoryStore store(argv[1]);
     auto& db = store.database();
     if (std::getenv("DIRECTORY_BENCH_NO_MMAP") == nullptr) mapForReads(db);  // as plexusd's connections
@@ -99,6 +155,7 @@ int main(int argc, char** argv)
         default: query.text = name.substr(0, 4); query.profession = "infirmier"; kind = &prefixProfession; break;
         }
         timed(*kind, [&] { results += search(db, query).size(); });
+        kind->queries.push_back(std::move(query));
     }
 
     auto count = db.prepare("SELECT count(*) FROM mailboxes");
@@ -112,6 +169,13 @@ int main(int argc, char** argv)
                   << ", \"p99\": " << percentile(latencies->micros, 0.99)
                   << ", \"p99.9\": " << percentile(latencies->micros, 0.999)
                   << ", \"max\": " << percentile(latencies->micros, 1.0) << "}";
+        separator = ", ";
+    }
+    std::cout << "}, \"slowest\": {";
+    separator = "";
+    for (const auto* latencies : {&prefix, &nameCity, &prefixProfession}) {
+        std::cout << separator;
+        printSlowest(db, *latencies, slowest);
         separator = ", ";
     }
     std::cout << "}}\n";

@@ -215,6 +215,21 @@ TEST_F(DirectorySearchTest, RolledBackBatchLeavesTheIndexAsItWas)
     EXPECT_TRUE(addresses({.text = "renamed"}).empty());
 }
 
+TEST_F(DirectorySearchTest, SchemaFourMigrationRebuildsTheSearchRowsFromTheBaseTables)
+{
+    // A database left at version 3 with its search rows gone: opening it runs
+    // migration 4, which recreates mailbox_search from the records.
+    store().database().execute("DELETE FROM mailbox_search; PRAGMA user_version = 3;");
+    EXPECT_TRUE(addresses({.text = "lefev"}).empty());
+    store_ = std::make_unique<DirectoryStore>((dir_ / "directory.db").string());
+    auto version = store().database().prepare("PRAGMA user_version");
+    ASSERT_TRUE(version.step());
+    EXPECT_EQ(version.int64(0), 4);
+    EXPECT_EQ(addresses({.text = "le"}), (std::vector<std::string>{"leon.lefebvre@parc.mssante.fr",
+                                                                   "helene.lefevre@aphp.mssante.fr"}));
+    EXPECT_EQ(addresses({.city = "paris"}).size(), 3u);  // hidden mailbox still left out
+}
+
 // Persons with a mailbox each, stored in the order given (so the id order is not the name order).
 class DirectoryRankingTest : public SearchFixture {
 protected:
@@ -268,6 +283,48 @@ TEST_F(DirectoryRankingTest, NameMatchesRankAboveMatchesInOtherFields)
     batch.upsert(cardiologist);
     batch.commit();
     EXPECT_EQ(names({.text = "cardio"}), (std::vector<std::string>{"Zoé Cardiot", "Anne Roux"}));
+}
+
+TEST_F(DirectoryRankingTest, AccentedNamesSortWithTheirLetter)
+{
+    // Byte order would put É after Z, and after F among first names.
+    addPersons({{"Anne", "Zola"}, {"Anne", "Éluard"}, {"Anne", "Eiffel"}, {"Fanny", "Faure"}, {"Émilie", "Faure"}});
+    EXPECT_EQ(names({.text = "anne"}), (std::vector<std::string>{"Anne Eiffel", "Anne Éluard", "Anne Zola"}));
+    EXPECT_EQ(names({.text = "faure"}), (std::vector<std::string>{"Émilie Faure", "Fanny Faure"}));
+}
+
+TEST_F(DirectoryRankingTest, OneLetterWordsArePrefixesRankedLikeLongerOnes)
+{
+    // "Le Goff" cut after four letters: "le g", its "g" a one-letter prefix.
+    addPersons({{"Yann", "Le Goff"}, {"Paul", "Legrand"}, {"Léa", "Guérin"}, {"Anne", "Le Gall"}, {"Marc", "Leroy"}});
+    auto batch = store().begin();
+    batch.upsert(structure("380000001", "Clinique des Alpes", "Grenoble"));
+    auto leroy = person("810000000005", "Marc", "Leroy");
+    batch.upsert(leroy);
+    batch.upsert(mailbox("marc.leroy@alpes.mssante.fr", "PER", "810000000005", "380000001"));
+    batch.commit();
+    // Names first (by last name, folded: Guérin before Le ...), then the
+    // entries whose "g" is in another field: the specialty "Médecine générale"
+    // of Paul Legrand's and Marc Leroy's mailboxes, the city of Marc Leroy's second.
+    const std::vector<std::string> expected{"Léa Guérin",   "Anne Le Gall", "Yann Le Goff",
+                                            "Paul Legrand", "Marc Leroy",   "Marc Leroy"};
+    EXPECT_EQ(names({.text = "le g"}), expected);
+    EXPECT_EQ(names({.text = "G"}), expected);
+    EXPECT_EQ(names({.text = "l g", .limit = 2}), (std::vector<std::string>{"Léa Guérin", "Anne Le Gall"}));
+}
+
+TEST_F(DirectoryRankingTest, FiltersApplyToEveryTierOfAShortPrefix)
+{
+    addPersons({{"Yann", "Le Goff"}, {"Anne", "Le Gall"}});
+    auto batch = store().begin();
+    auto nurse = person("810000000001", "Yann", "Le Goff");
+    nurse.professionCode = "60";
+    nurse.professionLabel = "Infirmier";
+    batch.upsert(nurse);
+    batch.commit();
+    EXPECT_EQ(names({.text = "le g", .profession = "infirmier"}), (std::vector<std::string>{"Yann Le Goff"}));
+    EXPECT_EQ(names({.text = "l", .profession = "60"}), (std::vector<std::string>{"Yann Le Goff"}));
+    EXPECT_EQ(names({.text = "le g", .profession = "médecin"}), (std::vector<std::string>{"Anne Le Gall"}));
 }
 
 TEST_F(DirectoryRankingTest, AManyTimesSharedNameStillYieldsTheLimitInNameOrder)
