@@ -246,7 +246,8 @@ TEST_F(OutboundQueueTest, DeliveredRecipientsAreRecordedWithTheirEventsAndTheBlo
     EXPECT_EQ(deliveries("delivered") - relayedBefore, 2u);
     EXPECT_TRUE(notifier.notices().empty()) << "no notice asked for";
     EXPECT_EQ(scalar("SELECT count(*) FROM blobs"), 0);
-    EXPECT_FALSE(blobFileExists(blob)) << "no mailbox holds it: the file goes";
+    // The file is unlinked once the removal is committed, just after the queue row goes.
+    EXPECT_TRUE(eventually([&] { return !blobFileExists(blob); })) << "no mailbox holds it: the file goes";
 }
 
 TEST_F(OutboundQueueTest, ABlobAMailboxStillHoldsStays)
