@@ -118,6 +118,15 @@ std::optional<std::string> Statement::optionalText(int column) const
     return text(column);
 }
 
+namespace {
+// SQLite's memory statistics take a global mutex on every allocation, and Plexus
+// never reads them; they can only be turned off before SQLite initializes.
+const bool kNoMemoryStatistics = [] {
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    return true;
+}();
+}  // namespace
+
 Database::Database(const std::string& path) : connection_(std::make_unique<detail::SqliteConnection>())
 {
     sqlite3* raw = nullptr;
