@@ -242,7 +242,7 @@ std::string entryDn(const std::string& rdnAttribute, const std::string& value, c
 }
 
 PublishSummary publishToLdap(const PublishSettings& settings, store::Database& directory,
-                             const std::vector<MappedEntry>& mailboxes, bool dryRun)
+                             const std::vector<MappedEntry>& mailboxes, bool dryRun, bool force)
 {
     PublishSummary summary;
     auto previous = publicationState(directory, settings.target());
@@ -278,6 +278,14 @@ PublishSummary publishToLdap(const PublishSettings& settings, store::Database& d
         return summary;
     }
     if (plan.added.empty() && plan.changed.empty() && plan.removed.empty()) return summary;
+    const auto share = settings.ldap.maxDeleteShare;
+    if (!force && static_cast<double>(plan.removed.size()) > share * static_cast<double>(previous.size()))
+        throw PublicationBrakeError("safety brake: this publication would remove " +
+                                    std::to_string(plan.removed.size()) + " of the " +
+                                    std::to_string(previous.size()) + " mailboxes published to " + settings.ldap.uri +
+                                    " (" + settings.ldap.baseDn + ")" +
+                                    " (more than " + std::to_string(static_cast<int>(share * 100 + 0.5)) +
+                                    "%); nothing was published; run again with --force to accept");
 
     Publisher publisher(settings, directory, summary);
     publisher.connect();

@@ -18,6 +18,7 @@
 #include <Poco/Util/AbstractConfiguration.h>
 
 #include <cstddef>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -46,11 +47,20 @@ struct PublishSummary {
     std::vector<std::string> failures;  // "ADDRESS: what failed (the server's diagnostic)"
 };
 
+// The safety brake: the publication would remove more than max_delete_share of
+// the mailboxes the target holds (an accounts database restored empty must not
+// wipe this instance from the regional directory). Nothing was published.
+class PublicationBrakeError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
 // Publishes `mailboxes` (dryRun: only counts what would be done, without
 // connecting). Successes are recorded as they come (committed in groups); a
-// failed entry is reported and the others go on. Throws LdapError when the server cannot be
-// reached or bound (nothing recorded), or is lost midway (what succeeded kept).
+// failed entry is reported and the others go on. Throws PublicationBrakeError
+// unless `force`; LdapError when the server cannot be reached or bound (nothing
+// recorded), or is lost midway (what succeeded kept).
 PublishSummary publishToLdap(const PublishSettings& settings, store::Database& directory,
-                             const std::vector<MappedEntry>& mailboxes, bool dryRun);
+                             const std::vector<MappedEntry>& mailboxes, bool dryRun, bool force);
 
 }  // namespace plexus::directory

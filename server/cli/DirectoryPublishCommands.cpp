@@ -48,7 +48,7 @@ std::vector<directory::MappedEntry> localMailboxes(const app::Settings& settings
 }
 
 int publishToLdap(const app::Settings& settings, store::Database& directory,
-                  const std::vector<directory::MappedEntry>& mailboxes, bool dryRun)
+                  const std::vector<directory::MappedEntry>& mailboxes, bool dryRun, bool force)
 {
     const auto config = readIni(ConfigFile::load(settings.configPath).text());
     if (!directory::hasPublishTarget(*config))
@@ -56,7 +56,7 @@ int publishToLdap(const app::Settings& settings, store::Database& directory,
                                  ": run plexusctl directory configure-publish");
     const auto target = directory::loadPublishSettings(*config);
     try {
-        const auto s = directory::publishToLdap(target, directory, mailboxes, dryRun);
+        const auto s = directory::publishToLdap(target, directory, mailboxes, dryRun, force);
         const auto counts = std::to_string(s.added) + " added, " + std::to_string(s.changed) + " changed, " +
                             std::to_string(s.removed) + " removed, " + std::to_string(s.unchanged) + " unchanged, " +
                             std::to_string(s.failed) + " failed";
@@ -89,7 +89,7 @@ int exportMailboxes(const app::Settings& settings, store::Database& directory,
 int runDirectoryPublishCommand(const app::Settings& settings, const Arguments& args)
 {
     if (args.word(1, "directory command") == "configure-publish") return configurePublish(settings, args);
-    args.allowOnly({"config", "ldap", "export", "dry-run"});
+    args.allowOnly({"config", "ldap", "export", "dry-run", "force"});
     const auto exportPath = args.option("export");
     const bool toLdap = args.flag("ldap") || !exportPath;
     const bool dryRun = args.flag("dry-run");
@@ -97,7 +97,7 @@ int runDirectoryPublishCommand(const app::Settings& settings, const Arguments& a
     const auto mailboxes = localMailboxes(settings, store.database());
     int status = 0;
     if (exportPath) status = exportMailboxes(settings, store.database(), mailboxes, *exportPath, dryRun);
-    if (toLdap) status = std::max(status, publishToLdap(settings, store.database(), mailboxes, dryRun));
+    if (toLdap) status = std::max(status, publishToLdap(settings, store.database(), mailboxes, dryRun, args.flag("force")));
     return status;
 }
 

@@ -46,7 +46,7 @@ constexpr const char* usage = R"(usage: plexusctl [--config FILE] <command>
   directory configure-publish --uri URI --base DN --object-class CLASS ... [--rdn ATTRIBUTE]
       [--bind-dn DN --password-file FILE | --sasl-external --cert FILE --key FILE] [--ca FILE]
       [--map FIELD=ATTRIBUTE ...]
-  directory publish [--ldap] [--export FILE] [--dry-run]
+  directory publish [--ldap] [--export FILE] [--dry-run] [--force]
   directory import FILE [--force] [--kind correspondance|personne-activite]
   directory search TEXT [--profession P] [--specialty S] [--city C] [--structure S] [--limit N]
   directory show ADDRESS|NATIONAL_ID

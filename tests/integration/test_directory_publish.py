@@ -135,7 +135,14 @@ def test_publish_adds_then_applies_only_what_changed(tmp_path, slapd):
                  ("mailbox", "add", ACCUEIL, "--type", "APP", "--finess", "750000009")):
         r = plexus.ctl(*args)
         assert r.returncode == 0, r.stderr
-    assert counts(publish(plexus)) == (0, 1, 1, 1, 0)
+    # One of the three published is more than max_delete_share (0.2): the brake, then --force.
+    before = entries(slapd)
+    refused = publish(plexus, ok=False)
+    assert "safety brake: this publication would remove 1 of the 3 mailboxes published" in refused.stderr, refused.stderr
+    assert "--force" in refused.stderr
+    assert entries(slapd) == before and len(published_rows(plexus)) == 3
+    assert counts(publish(plexus, "--dry-run")) == (0, 1, 1, 1, 0)
+    assert counts(publish(plexus, "--force")) == (0, 1, 1, 1, 0)
     now = by_address(slapd)
     assert set(now) == {MARTIN, ACCUEIL}
     assert (now[ACCUEIL][1]["mssanteMailboxType"], now[ACCUEIL][1]["structureFiness"]) == ("APP", "750000009")
@@ -144,7 +151,8 @@ def test_publish_adds_then_applies_only_what_changed(tmp_path, slapd):
 
     for address in (MARTIN, ACCUEIL):
         assert plexus.ctl("mailbox", "remove", address).returncode == 0
-    assert counts(publish(plexus)) == (0, 0, 2, 0, 0)
+    publish(plexus, ok=False)
+    assert counts(publish(plexus, "--force")) == (0, 0, 2, 0, 0)
     assert entries(slapd) == {} and published_rows(plexus) == []
 
 
