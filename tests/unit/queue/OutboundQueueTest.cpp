@@ -288,6 +288,7 @@ TEST_F(OutboundQueueTest, TemporaryFailuresAreRetriedAfterABackoffThatDoubles)
     EXPECT_NE(relayed[0].detailJson.find("\"attempts\":3"), std::string::npos);
     EXPECT_NE(relayed[0].detailJson.find("\"entry\":" + std::to_string(id)), std::string::npos);
     EXPECT_TRUE(notifier.notices().empty());
+    queue_.reset();  // its retries stop while transport and notifier still live
 }
 
 TEST_F(OutboundQueueTest, APendingEntryShowsItsAttemptsAndLastError)
@@ -314,6 +315,7 @@ TEST_F(OutboundQueueTest, APendingEntryShowsItsAttemptsAndLastError)
     auto& entriesGauge = metrics::Registry::instance().gauge("plexus_queue_entries", "");
     auto& recipientsGauge = metrics::Registry::instance().gauge("plexus_queue_recipients", "");
     EXPECT_TRUE(eventually([&] { return entriesGauge.value() == 1 && recipientsGauge.value() == 2; }));
+    queue_.reset();  // its retries stop while transport and notifier still live
 }
 
 TEST_F(OutboundQueueTest, OneRecipientRefusedAndOneAcceptedInOneAttemptAreBothRecorded)
@@ -370,6 +372,7 @@ TEST_F(OutboundQueueTest, AtExpiryPendingRecipientsFailWithOneFailureNotice)
     const auto bounced = eventsOfType("message.bounced");
     ASSERT_EQ(bounced.size(), 1u);
     EXPECT_NE(bounced[0].detailJson.find("\"expired\":true"), std::string::npos);
+    queue_.reset();  // its retries stop while transport and notifier still live
 }
 
 TEST_F(OutboundQueueTest, ADelayNoticeGoesOnceToRecipientsThatAskForIt)
@@ -396,6 +399,7 @@ TEST_F(OutboundQueueTest, ADelayNoticeGoesOnceToRecipientsThatAskForIt)
     const auto e = *entry(id);
     EXPECT_TRUE(e.delayNotified);
     EXPECT_FALSE(e.recipients[0].notice) << "handed over";
+    queue_.reset();  // its retries stop while transport and notifier still live
 }
 
 TEST_F(OutboundQueueTest, NotifyNeverMeansNoNotice)
@@ -454,6 +458,7 @@ TEST_F(OutboundQueueTest, ATransportExceptionIsATemporaryFailure)
     ASSERT_TRUE(eventually([&] { return entry(id)->attempts == 1; }));
     EXPECT_EQ(entry(id)->lastError, "delivery error: boom");
     EXPECT_EQ(entry(id)->recipients[0].state, RecipientState::Pending);
+    queue_.reset();  // its retries stop while transport and notifier still live
 }
 
 TEST_F(OutboundQueueTest, OneSlowDestinationGetsItsLimitAndDoesNotStarveTheOthers)
@@ -534,6 +539,7 @@ TEST_F(OutboundQueueTest, StopIsPromptDuringALongBackoff)
     queue.stop();
     EXPECT_LT(Clock::now() - before, 1s);
     EXPECT_EQ(entry(id)->state, EntryState::Queued);
+    queue_.reset();  // its retries stop while transport and notifier still live
 }
 
 TEST_F(OutboundQueueTest, ARetryWrittenByPlexusctlIsSeenWithinTheScanInterval)
@@ -549,6 +555,7 @@ TEST_F(OutboundQueueTest, ARetryWrittenByPlexusctlIsSeenWithinTheScanInterval)
     ASSERT_TRUE(eventually([&] { return entry(id)->attempts == 1; }));
     write([&](store::Database& db) { QueueStore::retryNow(db, id, 0); });
     EXPECT_TRUE(eventually([&] { return transport.count() == 2; }, 3s));
+    queue_.reset();  // its retries stop while transport and notifier still live
 }
 
 TEST_F(OutboundQueueTest, WakeDeliversANewEntryAtOnce)
