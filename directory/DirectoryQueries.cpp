@@ -1,9 +1,8 @@
 #include "directory/DirectoryQueries.h"
 
-#include "directory/NameFolding.h"
-
 #include <algorithm>
 #include <cctype>
+#include <initializer_list>
 #include <set>
 #include <tuple>
 #include <utility>
@@ -61,23 +60,21 @@ std::string lowerAscii(std::string_view text)
     return lower;
 }
 
-// Words of user input: runs of ASCII letters and digits and of any non-ASCII
-// (UTF-8) bytes; ASCII punctuation, including all FTS5 syntax, separates words.
-std::vector<std::string> wordsOf(std::string_view text)
+// A byte that can be part of a word: ASCII letters and digits, and any
+// non-ASCII (UTF-8) byte; ASCII punctuation, including all FTS5 syntax, is not.
+bool isWordByte(char c)
+{
+    const auto byte = static_cast<unsigned char>(c);
+    return byte >= 0x80 || std::isalnum(byte);
+}
+
+// Words of user input as mailbox_search tokenizes its rows, so that each is
+// one token: the index keeps no positions (detail=column), and a quoted
+// string of two tokens ("d’Artagnan") would be a phrase it cannot answer.
+std::vector<std::string> wordsOf(const NameFolder& folder, std::string_view text)
 {
     constexpr std::size_t maxWords = 16;
-    std::vector<std::string> words;
-    std::string word;
-    for (const char c : text) {
-        const auto byte = static_cast<unsigned char>(c);
-        if (byte >= 0x80 || std::isalnum(byte)) {
-            word += c;
-        } else if (!word.empty()) {
-            words.push_back(std::move(word));
-            word.clear();
-        }
-    }
-    if (!word.empty()) words.push_back(std::move(word));
+    auto words = folder.words(text);
     if (words.size() > maxWords) words.resize(maxWords);
     return words;
 }
@@ -99,7 +96,7 @@ std::string quotedWords(const std::vector<std::string>& words, bool prefix, std:
 }
 
 // Filters match whole words of one column.
-std::string filterExpression(const SearchQuery& query)
+std::string filterExpression(const NameFolder& folder, const SearchQuery& query)
 {
     const std::pair<std::string_view, const std::string*> filters[] = {{"profession", &query.profession},
                                                                        {"specialty", &query.specialty},
@@ -107,7 +104,7 @@ std::string filterExpression(const SearchQuery& query)
                                                                        {"structure", &query.structure}};
     std::string expression;
     for (const auto& [column, value] : filters) {
-        const std::string words = quotedWords(wordsOf(*value), false, column);
+        const std::string words = quotedWords(wordsOf(folder, *value), false, column);
         if (words.empty()) continue;
         if (!expression.empty()) expression += ' ';
         expression += words;
@@ -184,15 +181,18 @@ std::string DirectoryHit::displayName() const
     return structure ? structure->name : std::string();
 }
 
-std::string matchExpression(const SearchQuery& query)
+bool hasCriteria(const SearchQuery& query)
 {
-    return tierExpression(wordsOf(query.text), MatchTier::anyFieldPrefixes, filterExpression(query));
+    return std::ranges::any_of(std::initializer_list<const std::string*>{&query.text, &query.profession,
+                                                                         &query.specialty, &query.city,
+                                                                         &query.structure},
+                               [](const std::string* field) { return std::ranges::any_of(*field, isWordByte); });
 }
 
-std::vector<std::string> tierExpressions(const SearchQuery& query)
+std::vector<std::string> tierExpressions(const NameFolder& folder, const SearchQuery& query)
 {
-    const auto words = wordsOf(query.text);
-    const std::string filters = filterExpression(query);
+    const auto words = wordsOf(folder, query.text);
+    const std::string filters = filterExpression(folder, query);
     if (words.empty() && filters.empty()) return {};
     // Without words, the filters alone: one pass.
     if (words.empty()) return {filters};
@@ -263,7 +263,8 @@ std::vector<DirectoryHit> search(store::Database& db, const SearchQuery& query)
     checkLength("specialty", query.specialty);
     checkLength("city", query.city);
     checkLength("structure", query.structure);
-    const auto tiers = tierExpressions(query);
+    const NameFolder folder(db);
+    const auto tiers = tierExpressions(folder, query);
     const std::size_t limit = query.limit == 0 ? SearchQuery::defaultLimit
                                                : std::min(query.limit, SearchQuery::maxLimit);
     // A common name matches tens of thousands of entries: ranking them all is
@@ -273,7 +274,6 @@ std::vector<DirectoryHit> search(store::Database& db, const SearchQuery& query)
     // ranked first.
     const std::size_t candidates = std::max(limit, minCandidatesPerTier);
     static const std::string hitSql = hitSelect() + " WHERE m.id = ?";
-    const NameFolder folder(db);
     std::vector<DirectoryHit> hits;
     std::set<std::int64_t> found;  // mailbox ids of the hits so far
     for (const auto& tier : tiers) {

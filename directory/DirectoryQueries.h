@@ -8,6 +8,7 @@
 #pragma once
 
 #include "directory/DirectoryStore.h"
+#include "directory/NameFolding.h"
 
 #include <cstddef>
 #include <optional>
@@ -71,12 +72,14 @@ std::optional<Structure> structureOf(store::Database& db, std::string_view struc
 // No criterion with a word: no result. Throws InvalidQuery on a field too long.
 std::vector<DirectoryHit> search(store::Database& db, const SearchQuery& query);
 
-// The FTS5 MATCH expression for a query: user words become quoted tokens, so
-// that FTS5 syntax in the input ("*:^()-, OR, NEAR) is only text. "" when no word.
-std::string matchExpression(const SearchQuery& query);
+// Whether a query has a criterion that may hold a word (letters or digits);
+// a query without one is a usage error.
+bool hasCriteria(const SearchQuery& query);
 // The FTS5 MATCH expression of each tier `search` runs for a query, best
-// first (one, the filters', without text; none without any word). For
-// diagnostics: the benchmark times the tiers of its slowest searches.
-std::vector<std::string> tierExpressions(const SearchQuery& query);
+// first (one, the filters', without text; none without any word). The words
+// are the index's own tokens, each quoted, so that FTS5 syntax in the input
+// ("*:^()-, OR, NEAR) is only text. For diagnostics: the benchmark times the
+// tiers of its slowest searches.
+std::vector<std::string> tierExpressions(const NameFolder& folder, const SearchQuery& query);
 
 }  // namespace plexus::directory

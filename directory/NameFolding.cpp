@@ -39,19 +39,33 @@ NameFolder::NameFolder(store::Database& db)
     tokenizer_ = {tokenizer, Fts5TokenizerDeleter{methods_.xDelete}};
 }
 
+void NameFolder::tokenize(std::string_view text, void* sink, TokenSink take) const
+{
+    // Names and search words are short (at most a few hundred bytes); the API counts in int.
+    const auto length = static_cast<int>(std::min<std::size_t>(text.size(), INT_MAX));
+    methods_.xTokenize(tokenizer_.get(), sink, FTS5_TOKENIZE_DOCUMENT, text.data(), length, take);
+}
+
 std::string NameFolder::fold(std::string_view text) const
 {
     std::string folded;
-    // Names are short (fields of at most a few hundred bytes); the API counts in int.
-    const auto length = static_cast<int>(std::min<std::size_t>(text.size(), INT_MAX));
-    const auto append = [](void* out, int, const char* token, int length, int, int) {
+    tokenize(text, &folded, [](void* out, int, const char* token, int length, int, int) {
         auto& words = *static_cast<std::string*>(out);
         if (!words.empty()) words += ' ';
         words.append(token, static_cast<std::size_t>(length));
         return SQLITE_OK;
-    };
-    methods_.xTokenize(tokenizer_.get(), &folded, FTS5_TOKENIZE_DOCUMENT, text.data(), length, append);
+    });
     return folded;
+}
+
+std::vector<std::string> NameFolder::words(std::string_view text) const
+{
+    std::vector<std::string> words;
+    tokenize(text, &words, [](void* out, int, const char* token, int length, int, int) {
+        static_cast<std::vector<std::string>*>(out)->emplace_back(token, static_cast<std::size_t>(length));
+        return SQLITE_OK;
+    });
+    return words;
 }
 
 }  // namespace plexus::directory

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace plexus::directory {
 
@@ -26,8 +27,13 @@ public:
 
     // The words of `text`, folded, separated by single spaces ("Lefèvre-Secret" → "lefevre secret").
     std::string fold(std::string_view text) const;
+    // The same words one by one: the tokens mailbox_search holds for `text`.
+    std::vector<std::string> words(std::string_view text) const;
 
 private:
+    using TokenSink = int (*)(void* sink, int flags, const char* token, int length, int start, int end);
+    void tokenize(std::string_view text, void* sink, TokenSink take) const;
+
     fts5_tokenizer methods_{};
     std::unique_ptr<Fts5Tokenizer, Fts5TokenizerDeleter> tokenizer_;
 };

@@ -93,7 +93,7 @@ int searchDirectory(const app::Settings& settings, const Arguments& args)
                       .city = args.option("city").value_or(""),
                       .structure = args.option("structure").value_or(""),
                       .limit = limitOption(args)};
-    if (matchExpression(query).empty()) throw UsageError("give words to search for: TEXT or a filter");
+    if (!hasCriteria(query)) throw UsageError("give words to search for: TEXT or a filter");
     DirectoryStore store(settings.directory.database);
     const auto hits = search(store.database(), query);
     for (const auto& hit : hits) {

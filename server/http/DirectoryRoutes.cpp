@@ -67,7 +67,7 @@ std::optional<directory::SearchQuery> queryOf(const HTTPServerRequest& request, 
             return std::nullopt;
         }
     }
-    if (directory::matchExpression(query).empty()) {
+    if (!directory::hasCriteria(query)) {
         sendJsonError(response, HTTPResponse::HTTP_BAD_REQUEST, "give words to search for: q or a filter");
         return std::nullopt;
     }

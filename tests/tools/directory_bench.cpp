@@ -95,13 +95,14 @@ void printSlowest(plexus::store::Database& db, const Latencies& latencies, std::
     std::ranges::sort(order, [&](std::size_t a, std::size_t b) { return latencies.micros[a] > latencies.micros[b]; });
     if (order.size() > slowest) order.resize(slowest);
     std::cout << json(latencies.kind) << ": [";
+    const NameFolder folder(db);
     const char* separator = "";
     for (const std::size_t i : order) {
         const SearchQuery& query = latencies.queries[i];
         std::cout << separator << "{\"text\": " << json(query.text) << ", \"profession\": " << json(query.profession)
                   << ", \"city\": " << json(query.city) << ", \"us\": " << latencies.micros[i] << ", \"tiers\": [";
         const char* tierSeparator = "";
-        for (const auto& match : tierExpressions(query)) {
+        for (const auto& match : tierExpressions(folder, query)) {
             auto candidates = db.prepare("SELECT rowid FROM mailbox_search WHERE mailbox_search MATCH ? "
                                          "ORDER BY rowid LIMIT 100");
             candidates.bind(1, match);

@@ -153,6 +153,17 @@ TEST_F(DirectoryStoreTest, MailboxesByNationalIdHideListeRougeUnlessAsked)
     EXPECT_TRUE(exact->mailbox.hidden);
 }
 
+TEST_F(DirectoryStoreTest, OnlyTheFourMailboxTypesAreStored)
+{
+    auto batch = store().begin();
+    for (const char* type : {"PER", "ORG", "APP", "CAB"})
+        EXPECT_EQ(batch.upsert(mailbox(std::string(type) + "@x.mssante.fr", type, "", "")), UpsertOutcome::added);
+    EXPECT_THROW(batch.upsert(mailbox("bad@x.mssante.fr", "per", "", "")), store::SqliteError);
+    EXPECT_THROW(batch.add(mailbox("bad@x.mssante.fr", "XYZ", "", "")), store::SqliteError);
+    batch.commit();
+    EXPECT_EQ(store().count(RecordKind::mailbox, "ldap:test"), 4u);
+}
+
 }  // namespace
 
 }  // namespace plexus::directory::test
