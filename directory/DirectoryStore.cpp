@@ -164,9 +164,11 @@ bool DirectoryStore::Batch::insert(const Person& p)
                               "profession_code, profession_label, specialty_code, specialty_label, practice_mode) "
                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
                               "ON CONFLICT (source, source_key) DO NOTHING");
-    insert.bind(1, p.source).bind(2, p.sourceKey).bind(3, p.nationalId).bind(4, p.civility).bind(5, p.lastName);
-    insert.bind(6, p.firstName).bind(7, p.professionCode).bind(8, p.professionLabel).bind(9, p.specialtyCode);
-    insert.bind(10, p.specialtyLabel).bind(11, p.practiceMode).run();
+    // The first load's hot path: fields bound in place (they outlive `insert`).
+    insert.bindUncopied(1, p.source).bindUncopied(2, p.sourceKey).bindUncopied(3, p.nationalId);
+    insert.bindUncopied(4, p.civility).bindUncopied(5, p.lastName).bindUncopied(6, p.firstName);
+    insert.bindUncopied(7, p.professionCode).bindUncopied(8, p.professionLabel).bindUncopied(9, p.specialtyCode);
+    insert.bindUncopied(10, p.specialtyLabel).bindUncopied(11, p.practiceMode).run();
     return db_.changes() > 0;
 }
 
@@ -175,8 +177,10 @@ bool DirectoryStore::Batch::insert(const Structure& st)
     auto insert = db_.prepare("INSERT INTO structures (source, source_key, structure_id, finess, siret, name, address, "
                               "postcode, city, department) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
                               "ON CONFLICT (source, source_key) DO NOTHING");
-    insert.bind(1, st.source).bind(2, st.sourceKey).bind(3, st.structureId()).bind(4, st.finess).bind(5, st.siret);
-    insert.bind(6, st.name).bind(7, st.address).bind(8, st.postcode).bind(9, st.city).bind(10, st.department).run();
+    insert.bindUncopied(1, st.source).bindUncopied(2, st.sourceKey).bind(3, st.structureId());
+    insert.bindUncopied(4, st.finess).bindUncopied(5, st.siret).bindUncopied(6, st.name);
+    insert.bindUncopied(7, st.address).bindUncopied(8, st.postcode).bindUncopied(9, st.city);
+    insert.bindUncopied(10, st.department).run();
     return db_.changes() > 0;
 }
 
@@ -185,8 +189,9 @@ bool DirectoryStore::Batch::insert(const Mailbox& m)
     auto insert = db_.prepare("INSERT INTO mailboxes (source, source_key, address, type, owner_national_id, "
                               "owner_structure_id, service, hidden) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
                               "ON CONFLICT (source, source_key) DO NOTHING");
-    insert.bind(1, m.source).bind(2, m.sourceKey).bind(3, lowerAscii(m.address)).bind(4, m.type);
-    insert.bind(5, m.ownerNationalId).bind(6, m.ownerStructureId).bind(7, m.service).bind(8, m.hidden ? 1 : 0).run();
+    insert.bindUncopied(1, m.source).bindUncopied(2, m.sourceKey).bind(3, lowerAscii(m.address));
+    insert.bindUncopied(4, m.type).bindUncopied(5, m.ownerNationalId).bindUncopied(6, m.ownerStructureId);
+    insert.bindUncopied(7, m.service).bind(8, m.hidden ? 1 : 0).run();
     if (db_.changes() == 0) return false;
     // A rowid is max + 1, so it is at most lastIdBefore_ only after deletions in this batch.
     if (const auto id = db_.lastInsertId(); id <= lastIdBefore_) touchMailbox(id);

@@ -11,7 +11,7 @@
 //   sasl_external = true          ; with cert and key (client certificate)
 //   ca = /path/ca.pem             ; the server certificate is always checked
 //   page_size = 500               ; paged reads (no syncprov): below the server's sizelimit
-//   batch_size = 5000             ; entries per committed transaction
+//   batch_size = 20000            ; entries per committed transaction
 //   max_delete_share = 0.2        ; safety brake, see LdapSync
 //   timeout_seconds = 30
 //   mode = refreshOnly            ; or refreshAndPersist (plexusd keeps the search open)
@@ -41,7 +41,7 @@ struct LdapSettings {
     std::string certFile, keyFile;
     std::string caFile;
     int pageSize = 500;
-    int batchSize = 5000;
+    int batchSize = 20000;
     double maxDeleteShare = 0.2;
     int timeoutSeconds = 30;
     SyncMode mode = SyncMode::RefreshOnly;            // what plexusd runs; plexusctl always refreshes once

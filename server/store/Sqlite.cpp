@@ -63,6 +63,15 @@ Statement& Statement::bind(int index, std::string_view text)
     return *this;
 }
 
+Statement& Statement::bindUncopied(int index, const std::string& text)
+{
+    resetAfterStep();
+    // SQLITE_STATIC: SQLite reads the text when stepped; release() clears the
+    // bindings before the statement is cached for its next user.
+    check(db(), sqlite3_bind_text64(get(), index, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8), "bind");
+    return *this;
+}
+
 Statement& Statement::bindNull(int index)
 {
     resetAfterStep();

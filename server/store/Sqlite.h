@@ -81,6 +81,11 @@ public:
     Statement& bind(int index, std::string_view text);
     Statement& bind(int index, const char* text) { return bind(index, std::string_view(text)); }
     Statement& bind(int index, const std::string& text) { return bind(index, std::string_view(text)); }
+    // Binds without a copy, for hot loops over records that outlive the
+    // statement: `text` must stay alive and unchanged until this Statement is
+    // destroyed or the index rebound. No temporaries.
+    Statement& bindUncopied(int index, const std::string& text);
+    Statement& bindUncopied(int index, std::string&& text) = delete;
     Statement& bindNull(int index);
     Statement& bindOptional(int index, const std::optional<std::string>& text);
 

@@ -238,3 +238,25 @@ TEST_F(SqliteStatementCacheTest, CachedStatementsSurviveSchemaChanges)
     EXPECT_EQ(stmt.int64(0), 1);
     EXPECT_EQ(stmt.int64(1), 9);
 }
+
+TEST_F(SqliteStatementCacheTest, UncopiedTextIsReadWhenSteppedAndNotKeptByTheCache)
+{
+    db().execute("CREATE TABLE words (w TEXT)");
+    constexpr const char* kInsert = "INSERT INTO words (w) VALUES (?1)";
+    {
+        std::string word = "first";
+        auto insert = db().prepare(kInsert);
+        insert.bindUncopied(1, word);
+        word[0] = 'F';  // read at step, not at bind: the text must stay as it is meant
+        insert.run();
+    }
+    {
+        // The cached statement comes back with nothing bound: no pointer into the string gone above.
+        auto again = db().prepare(kInsert);
+        again.run();
+    }
+    std::vector<std::optional<std::string>> words;
+    auto rows = db().prepare("SELECT w FROM words ORDER BY rowid");
+    while (rows.step()) words.push_back(rows.optionalText(0));
+    EXPECT_EQ(words, (std::vector<std::optional<std::string>>{"First", std::nullopt}));
+}
