@@ -94,6 +94,7 @@ def main():
     parser.add_argument("--session-log", type=int, default=100000,
                         help="syncprov-sessionlog size for the first incremental sync (0: none)")
     parser.add_argument("--slapd-dir", help="keeps the seeded database there (seeded once per entry count)")
+    parser.add_argument("--batch-size", type=int, default=20000, help="directory.ldap.batch_size of the syncs")
     parser.add_argument("--json")
     args = parser.parse_args()
     if 4 * (args.changes // 3) > args.entries:
@@ -107,7 +108,7 @@ def main():
         seed_seconds = time.monotonic() - start
         slapd.start()
         try:
-            directory = Directory(root, slapd, "--batch-size", "20000",
+            directory = Directory(root, slapd, "--batch-size", str(args.batch_size),
                                   "--max-delete-share", "0.5")
             floor_s, floor_cpu, floor_slapd_cpu = floor(slapd)
             first = timed_sync(directory, slapd)
