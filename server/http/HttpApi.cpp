@@ -7,6 +7,7 @@
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Timespan.h>
 #include <Poco/Net/SecureServerSocket.h>
 #include <Poco/URI.h>
 
@@ -151,6 +152,12 @@ HttpApi::HttpApi(const std::string& address, unsigned short port, net::TlsContex
     auto params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(maxHttpThreads);
     params->setKeepAlive(true);
+    // An idle keep-alive connection holds a pool thread that stop() cannot wake
+    // (a TLS read is not interrupted): it must give up before stop()'s 10 s
+    // join of each thread, else that thread and the server's dispatcher leak.
+    // Poco's default is 10 s, the same as the join: a client keeping a
+    // connection open across a stop (Node's fetch does) raced it.
+    params->setKeepAliveTimeout(Poco::Timespan(5, 0));
     server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(*this), threads_, socket, params);
 }
 

@@ -66,6 +66,23 @@ def test_unknown_path_is_404(plexus):
     assert curl(plexus, "/nothing")[0] == 404
 
 
+def test_idle_keep_alive_connection_is_closed_after_five_seconds(plexus):
+    """The server ends an idle keep-alive connection itself, well before a stop's
+    10 s wait for its threads: a client holding one open must not leak a thread."""
+    import http.client
+    import time
+    conn = http.client.HTTPSConnection("127.0.0.1", plexus.ports["http"], timeout=30,
+                                       context=plexus.tls_context())
+    conn.request("GET", "/healthz")  # HTTP/1.1: keep-alive unless asked otherwise
+    response = conn.getresponse()
+    assert response.status == 200 and response.getheader("Connection", "").lower() != "close"
+    response.read()
+    idle_since = time.monotonic()
+    assert conn.sock.recv(1) == b""  # the server closes; an open one would block to the 30 s timeout
+    assert 4 <= time.monotonic() - idle_since < 9
+    conn.close()
+
+
 def test_plain_http_is_refused(plexus):
     r = subprocess.run(["curl", "-sS", f"http://127.0.0.1:{plexus.ports['http']}/healthz"],
                        capture_output=True, text=True, timeout=30)
