@@ -191,23 +191,18 @@ std::uint64_t deliveries(const std::string& outcome)
 
 class OutboundQueueTest : public QueueFixture {
 protected:
-    void TearDown() override
+    // Held by the test after its transport and notifier, so that the queue stops
+    // (its retries too) before they go, and before the store it commits to.
+    [[nodiscard]] std::unique_ptr<OutboundQueue> start(ScriptedTransport& transport, RecordingNotifier& notifier,
+                                                       RelaySettings settings = fast())
     {
-        queue_.reset();  // before the store it commits to
-        QueueFixture::TearDown();
-    }
-
-    OutboundQueue& start(ScriptedTransport& transport, RecordingNotifier& notifier, RelaySettings settings = fast())
-    {
-        queue_ = std::make_unique<OutboundQueue>(settings, QueueServices{*reads_, *commits_, *mailboxes_}, transport,
-                                                 notifier);
-        queue_->start();
-        return *queue_;
+        auto queue = std::make_unique<OutboundQueue>(settings, QueueServices{*reads_, *commits_, *mailboxes_},
+                                                     transport, notifier);
+        queue->start();
+        return queue;
     }
 
     bool queueEmpty() { return scalar("SELECT count(*) FROM outbound") == 0; }
-
-    std::unique_ptr<OutboundQueue> queue_;
 };
 
 }  // namespace
@@ -218,7 +213,7 @@ TEST_F(OutboundQueueTest, DeliveredRecipientsAreRecordedWithTheirEventsAndTheBlo
     const auto blob = submit({{kX, "", "rfc822;" + kX}, {kY, "", ""}});
     ScriptedTransport transport(everyone(Outcome::Delivered, kAccepted));
     RecordingNotifier notifier;
-    start(transport, notifier);
+    const auto queue = start(transport, notifier);
 
     ASSERT_TRUE(eventually([&] { return queueEmpty(); }));
     ASSERT_EQ(transport.count(), 1u) << "one transaction for the domain, with all its recipients";
@@ -256,7 +251,7 @@ TEST_F(OutboundQueueTest, ABlobAMailboxStillHoldsStays)
     const auto blob = submit({{kX, "", ""}}, {{durand, "ide.durand@hopital.mssante.test"}});
     ScriptedTransport transport(everyone(Outcome::Delivered, kAccepted));
     RecordingNotifier notifier;
-    start(transport, notifier);
+    const auto queue = start(transport, notifier);
     ASSERT_TRUE(eventually([&] { return queueEmpty(); }));
     EXPECT_EQ(scalar("SELECT refcount FROM blobs"), 1);
     EXPECT_TRUE(blobFileExists(blob));
@@ -272,7 +267,7 @@ TEST_F(OutboundQueueTest, TemporaryFailuresAreRetriedAfterABackoffThatDoubles)
     RecordingNotifier notifier;
     submit({{kX, "", ""}});
     const auto id = entries().at(0).id;
-    start(transport, notifier);
+    const auto queue = start(transport, notifier);
 
     ASSERT_TRUE(eventually([&] { return queueEmpty(); }));
     const auto calls = transport.calls();
@@ -288,7 +283,6 @@ TEST_F(OutboundQueueTest, TemporaryFailuresAreRetriedAfterABackoffThatDoubles)
     EXPECT_NE(relayed[0].detailJson.find("\"attempts\":3"), std::string::npos);
     EXPECT_NE(relayed[0].detailJson.find("\"entry\":" + std::to_string(id)), std::string::npos);
     EXPECT_TRUE(notifier.notices().empty());
-    queue_.reset();  // its retries stop while transport and notifier still live
 }
 
 TEST_F(OutboundQueueTest, APendingEntryShowsItsAttemptsAndLastError)
@@ -300,7 +294,7 @@ TEST_F(OutboundQueueTest, APendingEntryShowsItsAttemptsAndLastError)
     auto settings = fast();
     settings.firstRetry = settings.maxRetry = 1h;
     settings.delayNotice = 2h;  // not before the retry
-    start(transport, notifier, settings);
+    const auto queue = start(transport, notifier, settings);
     ASSERT_TRUE(eventually([&] { return entry(id)->attempts == 1; }));
     const auto e = *entry(id);
     EXPECT_EQ(e.state, EntryState::Queued);
@@ -315,7 +309,6 @@ TEST_F(OutboundQueueTest, APendingEntryShowsItsAttemptsAndLastError)
     auto& entriesGauge = metrics::Registry::instance().gauge("plexus_queue_entries", "");
     auto& recipientsGauge = metrics::Registry::instance().gauge("plexus_queue_recipients", "");
     EXPECT_TRUE(eventually([&] { return entriesGauge.value() == 1 && recipientsGauge.value() == 2; }));
-    queue_.reset();  // its retries stop while transport and notifier still live
 }
 
 TEST_F(OutboundQueueTest, OneRecipientRefusedAndOneAcceptedInOneAttemptAreBothRecorded)
@@ -329,7 +322,7 @@ TEST_F(OutboundQueueTest, OneRecipientRefusedAndOneAcceptedInOneAttemptAreBothRe
     });
     RecordingNotifier notifier;
     const auto blob = submit({{kX, "", ""}, {kY, "", ""}});
-    start(transport, notifier);
+    const auto queue = start(transport, notifier);
 
     ASSERT_TRUE(eventually([&] { return queueEmpty(); }));
     EXPECT_EQ(transport.count(), 1u);
@@ -359,7 +352,7 @@ TEST_F(OutboundQueueTest, AtExpiryPendingRecipientsFailWithOneFailureNotice)
     settings.lifetime = 1500ms;  // from the arrival second: 0.5 to 1.5 s from now
     settings.delayNotice = 1h;
     submit({{kX, "", ""}});
-    start(transport, notifier, settings);
+    const auto queue = start(transport, notifier, settings);
 
     ASSERT_TRUE(eventually([&] { return queueEmpty(); }));
     const auto failed = notifier.notices(NoticeKind::Failed);
@@ -372,7 +365,6 @@ TEST_F(OutboundQueueTest, AtExpiryPendingRecipientsFailWithOneFailureNotice)
     const auto bounced = eventsOfType("message.bounced");
     ASSERT_EQ(bounced.size(), 1u);
     EXPECT_NE(bounced[0].detailJson.find("\"expired\":true"), std::string::npos);
-    queue_.reset();  // its retries stop while transport and notifier still live
 }
 
 TEST_F(OutboundQueueTest, ADelayNoticeGoesOnceToRecipientsThatAskForIt)
@@ -384,7 +376,7 @@ TEST_F(OutboundQueueTest, ADelayNoticeGoesOnceToRecipientsThatAskForIt)
     settings.maxRetry = 100ms;
     submit({{kX, "", ""}, {kY, "NEVER", ""}});
     const auto id = entries().at(0).id;
-    start(transport, notifier, settings);
+    const auto queue = start(transport, notifier, settings);
 
     ASSERT_TRUE(eventually([&] { return !notifier.notices(NoticeKind::Delayed).empty(); }));
     const auto callsThen = transport.count();
@@ -399,7 +391,6 @@ TEST_F(OutboundQueueTest, ADelayNoticeGoesOnceToRecipientsThatAskForIt)
     const auto e = *entry(id);
     EXPECT_TRUE(e.delayNotified);
     EXPECT_FALSE(e.recipients[0].notice) << "handed over";
-    queue_.reset();  // its retries stop while transport and notifier still live
 }
 
 TEST_F(OutboundQueueTest, NotifyNeverMeansNoNotice)
@@ -407,7 +398,7 @@ TEST_F(OutboundQueueTest, NotifyNeverMeansNoNotice)
     ScriptedTransport transport(everyone(Outcome::Permanent, kUnknown));
     RecordingNotifier notifier;
     submit({{kX, "NEVER", ""}});
-    start(transport, notifier);
+    const auto queue = start(transport, notifier);
     ASSERT_TRUE(eventually([&] { return queueEmpty(); }));
     EXPECT_EQ(notifier.calls(), 0);
     EXPECT_EQ(eventsOfType("message.bounced").size(), 1u);
@@ -424,7 +415,7 @@ TEST_F(OutboundQueueTest, ASuccessNoticeOnlyWhenAskedAndThePeerDidNotTakeTheRequ
     submit({{kX, "SUCCESS", ""}});
     submit({{kY, "SUCCESS", ""}}, {}, kSender, "<cr-2@hopital.mssante.test>");
     submit({{kZ, "", ""}}, {}, kSender, "<cr-3@hopital.mssante.test>");
-    start(transport, notifier);
+    const auto queue = start(transport, notifier);
     ASSERT_TRUE(eventually([&] { return queueEmpty(); }));
     const auto notices = notifier.notices();
     ASSERT_EQ(notices.size(), 1u);
@@ -439,7 +430,7 @@ TEST_F(OutboundQueueTest, NoticesThatCannotBeSentYetComeAgain)
     ScriptedTransport transport(everyone(Outcome::Permanent, kUnknown));
     RecordingNotifier notifier(1);
     submit({{kX, "", ""}});
-    start(transport, notifier);
+    const auto queue = start(transport, notifier);
     ASSERT_TRUE(eventually([&] { return queueEmpty(); }));
     EXPECT_EQ(notifier.calls(), 2);
     EXPECT_EQ(notifier.notices(NoticeKind::Failed).size(), 1u);
@@ -454,11 +445,10 @@ TEST_F(OutboundQueueTest, ATransportExceptionIsATemporaryFailure)
     settings.firstRetry = settings.maxRetry = 1h;
     submit({{kX, "", ""}});
     const auto id = entries().at(0).id;
-    start(transport, notifier, settings);
+    const auto queue = start(transport, notifier, settings);
     ASSERT_TRUE(eventually([&] { return entry(id)->attempts == 1; }));
     EXPECT_EQ(entry(id)->lastError, "delivery error: boom");
     EXPECT_EQ(entry(id)->recipients[0].state, RecipientState::Pending);
-    queue_.reset();  // its retries stop while transport and notifier still live
 }
 
 TEST_F(OutboundQueueTest, OneSlowDestinationGetsItsLimitAndDoesNotStarveTheOthers)
@@ -494,7 +484,7 @@ TEST_F(OutboundQueueTest, OneSlowDestinationGetsItsLimitAndDoesNotStarveTheOther
     auto settings = fast();
     settings.maxDeliveries = 3;
     settings.maxPerDestination = 2;
-    start(transport, notifier, settings);
+    const auto queue = start(transport, notifier, settings);
 
     ASSERT_TRUE(eventually([&] { return queueEmpty(); }));
     std::lock_guard lock(mutex);
@@ -518,7 +508,7 @@ TEST_F(OutboundQueueTest, EntriesACrashLeftDeliveringAreAttemptedAgainForTheirPe
     });
     ScriptedTransport transport(everyone(Outcome::Delivered, kAccepted));
     RecordingNotifier notifier;
-    start(transport, notifier);
+    const auto queue = start(transport, notifier);
     ASSERT_TRUE(eventually([&] { return queueEmpty(); }));
     ASSERT_EQ(transport.count(), 1u);
     EXPECT_EQ(transport.calls()[0].recipients, std::vector<std::string>{kY});
@@ -533,13 +523,12 @@ TEST_F(OutboundQueueTest, StopIsPromptDuringALongBackoff)
     settings.scanInterval = 10s;
     submit({{kX, "", ""}});
     const auto id = entries().at(0).id;
-    auto& queue = start(transport, notifier, settings);
+    const auto queue = start(transport, notifier, settings);
     ASSERT_TRUE(eventually([&] { return entry(id)->attempts == 1; }));
     const auto before = Clock::now();
-    queue.stop();
+    queue->stop();
     EXPECT_LT(Clock::now() - before, 1s);
     EXPECT_EQ(entry(id)->state, EntryState::Queued);
-    queue_.reset();  // its retries stop while transport and notifier still live
 }
 
 TEST_F(OutboundQueueTest, ARetryWrittenByPlexusctlIsSeenWithinTheScanInterval)
@@ -551,11 +540,10 @@ TEST_F(OutboundQueueTest, ARetryWrittenByPlexusctlIsSeenWithinTheScanInterval)
     settings.scanInterval = 100ms;
     submit({{kX, "", ""}});
     const auto id = entries().at(0).id;
-    start(transport, notifier, settings);
+    const auto queue = start(transport, notifier, settings);
     ASSERT_TRUE(eventually([&] { return entry(id)->attempts == 1; }));
     write([&](store::Database& db) { QueueStore::retryNow(db, id, 0); });
     EXPECT_TRUE(eventually([&] { return transport.count() == 2; }, 3s));
-    queue_.reset();  // its retries stop while transport and notifier still live
 }
 
 TEST_F(OutboundQueueTest, WakeDeliversANewEntryAtOnce)
@@ -564,10 +552,10 @@ TEST_F(OutboundQueueTest, WakeDeliversANewEntryAtOnce)
     RecordingNotifier notifier;
     auto settings = fast();
     settings.scanInterval = 1h;
-    auto& queue = start(transport, notifier, settings);
+    const auto queue = start(transport, notifier, settings);
     std::this_thread::sleep_for(50ms);  // the scheduler is waiting
     submit({{kX, "", ""}});
-    queue.wake();
+    queue->wake();
     EXPECT_TRUE(eventually([&] { return queueEmpty(); }, 5s));
 }
 
@@ -584,7 +572,7 @@ TEST_F(OutboundQueueTest, AnEntryDeletedDuringItsAttemptDropsItsResults)
     RecordingNotifier notifier;
     const auto blob = submit({{kX, "", ""}});
     const auto id = entries().at(0).id;
-    start(transport, notifier);
+    const auto queue = start(transport, notifier);
     ASSERT_TRUE(eventually([&] { return called.load(); }));
     std::optional<QueueStore::Removed> removed;
     write([&](store::Database& db) { removed = QueueStore::remove(db, id); });
@@ -609,9 +597,9 @@ TEST_F(OutboundQueueTest, EachAttemptIsLoggedWithItsOutcomes)
     RecordingNotifier notifier;
     const auto blob = submit({{kX, "", ""}, {kY, "", ""}});
     const auto id = entries().at(0).id;
-    start(transport, notifier);
+    const auto queue = start(transport, notifier);
     ASSERT_TRUE(eventually([&] { return queueEmpty(); }));
-    queue_->stop();
+    queue->stop();
     CapturedLog::detach();
     const auto lines = log->lines();
     ASSERT_EQ(lines.size(), 1u);
@@ -641,20 +629,20 @@ TEST_F(OutboundQueueTest, ReconfiguredSettingsApplyWithoutARestart)
     settings.maxPerDestination = 1;
     submit({{kX, "", ""}});
     submit({{kZ, "", ""}});
-    auto& queue = start(transport, notifier, settings);
+    const auto queue = start(transport, notifier, settings);
     ASSERT_TRUE(eventually([&] { return queueEmpty(); }));
     EXPECT_EQ(most, 1);
 
     settings.maxDeliveries = 2;
     settings.scanInterval = 1h;
-    queue.reconfigure(settings);
+    queue->reconfigure(settings);
     {
         std::lock_guard lock(mutex);
         most = 0;
     }
     submit({{kX, "", ""}});
     submit({{kZ, "", ""}});
-    queue.wake();
+    queue->wake();
     ASSERT_TRUE(eventually([&] { return queueEmpty(); }));
     std::lock_guard lock(mutex);
     EXPECT_EQ(most, 2);
