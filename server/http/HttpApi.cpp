@@ -7,8 +7,8 @@
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServerParams.h>
-#include <Poco/Timespan.h>
 #include <Poco/Net/SecureServerSocket.h>
+#include <Poco/Timespan.h>
 #include <Poco/URI.h>
 
 #include <algorithm>

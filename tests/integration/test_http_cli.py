@@ -1,6 +1,8 @@
 """The HTTPS API (/healthz, /metrics, autoconfig) with curl, and plexusctl's behaviour."""
+import http.client
 import json
 import subprocess
+import time
 from xml.etree import ElementTree
 
 import pytest
@@ -69,8 +71,6 @@ def test_unknown_path_is_404(plexus):
 def test_idle_keep_alive_connection_is_closed_after_five_seconds(plexus):
     """The server ends an idle keep-alive connection itself, well before a stop's
     10 s wait for its threads: a client holding one open must not leak a thread."""
-    import http.client
-    import time
     conn = http.client.HTTPSConnection("127.0.0.1", plexus.ports["http"], timeout=30,
                                        context=plexus.tls_context())
     conn.request("GET", "/healthz")  # HTTP/1.1: keep-alive unless asked otherwise
